@@ -1,0 +1,108 @@
+// The broker engine: sessions, subscriptions, retained messages, wills, QoS 0/1/2
+// state, flow control and expiry. Sans-I/O: the net layer hands it complete packets
+// and the time, and it answers through the Io interface (send these bytes, close
+// that connection). Unit tests and fuzzers drive it with a recording Io and a fake
+// clock. One Engine per event loop; it holds no global state.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "mote/broker/config.hpp"
+#include "mote/broker/log.hpp"
+#include "mote/broker/message.hpp"
+#include "mote/common/bytes.hpp"
+#include "mote/common/protocol.hpp"
+
+namespace mote::broker {
+
+using ConnectionId = std::uint64_t;
+
+enum class SendResult : std::uint8_t {
+    Ok,            // queued
+    Backpressure,  // queued, but the connection's byte cap is reached: stop sending
+                   // more until on_writable()
+    Dropped,       // not queued (connection closing or gone)
+};
+
+// What the engine asks of the I/O layer. Implemented by the libuv net layer and by
+// test fakes. Calls are made synchronously from inside Engine methods.
+class Io {
+public:
+    virtual ~Io() = default;
+    // Queue `bytes` (copied before return) on the connection.
+    virtual SendResult send(ConnectionId id, mqtt::Bytes bytes) = 0;
+    // Queue a PUBLISH as `header` (copied) followed by msg->payload, which is not
+    // copied: the Io keeps `msg` alive until the write completes.
+    virtual SendResult send_publish(ConnectionId id, mqtt::Bytes header, const MessagePtr& msg) = 0;
+    // Flush what is queued, then close the socket. The engine will not use the id
+    // again; the net layer still reports on_closed() when the socket is gone.
+    virtual void close(ConnectionId id) = 0;
+};
+
+struct PeerInfo {
+    std::string address;  // "127.0.0.1:53412", for logs
+    std::uint16_t listener_port = 0;
+};
+
+struct EngineStats {
+    std::uint64_t clients_connected = 0;
+    std::uint64_t clients_total = 0;  // sessions, connected or not
+    std::uint64_t clients_maximum = 0;
+    std::uint64_t messages_received = 0;
+    std::uint64_t messages_sent = 0;
+    std::uint64_t bytes_received = 0;
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t subscriptions = 0;
+    std::uint64_t retained_messages = 0;
+    std::uint64_t messages_dropped = 0;
+};
+
+class Engine {
+public:
+    Engine(const BrokerConfig& cfg, Logger& log, Io& io, Millis now);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    // A socket was accepted. The engine closes it if no CONNECT arrives within
+    // connect_timeout.
+    void on_open(ConnectionId id, const PeerInfo& peer, Millis now);
+    // One complete packet as framed by mqtt::parse_fixed_header(): its first byte and
+    // its body. The engine decodes it with the connection's protocol version. The
+    // bytes are only valid during the call. `wire_size` counts the fixed header too.
+    void on_packet(ConnectionId id, std::uint8_t first_byte, mqtt::Bytes body, std::size_t wire_size,
+                   Millis now);
+    // The framer found the stream broken (Remaining Length over 4 bytes, packet above
+    // the maximum size, ...). The engine replies as the version requires and closes.
+    void on_frame_error(ConnectionId id, mqtt::Error error, Millis now);
+    // The socket is gone (peer closed, I/O error, or after close()). Publishes the
+    // will when the disconnect was not a normal one.
+    void on_closed(ConnectionId id, Millis now);
+    // The connection's write queue drained after a Backpressure result.
+    void on_writable(ConnectionId id, Millis now);
+
+    // Runs every timer that is due: CONNECT timeout, keepalive (1.5 times), will
+    // delay, session expiry, message expiry, $SYS publication.
+    void tick(Millis now);
+    // The earliest time tick() has work to do (0: nothing scheduled).
+    Millis next_deadline() const;
+
+    // Graceful shutdown: MQTT 5 clients get DISCONNECT 0x8B; every connection is
+    // closed after its queue is flushed; wills of connected clients are not sent.
+    void shutdown(Millis now);
+
+    // The largest packet the framer should accept from a client (config
+    // max_packet_size).
+    std::uint32_t max_incoming_packet_size() const;
+
+    const EngineStats& stats() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mote::broker

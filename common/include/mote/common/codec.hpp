@@ -1,0 +1,54 @@
+// Decoding and encoding of whole control packets. Sans-I/O: bytes in, result out.
+//
+// decode() takes one complete packet as framed by parse_fixed_header()/Framer:
+// the first byte of the fixed header and the body (the Remaining Length bytes). It
+// never allocates, never reads outside `body`, and checks every normative rule about
+// the packet's form for the given protocol version. On success `out` holds views into
+// `body`.
+//
+// encode() writes into a caller buffer. encoded_size() gives the exact number of
+// bytes first; encode() returns 0 when `cap` is too small and writes nothing useful.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "mote/common/bytes.hpp"
+#include "mote/common/packets.hpp"
+#include "mote/common/protocol.hpp"
+
+namespace mote::mqtt {
+
+// Who sent the packet. A server must reject client-only packets and vice versa, and
+// a few rules differ (several Subscription Identifiers only from a server).
+enum class Role : std::uint8_t { Client, Server };
+
+struct DecodeOptions {
+    Version version = Version::V5;  // ignored for CONNECT, which says its own version
+    Role sender = Role::Client;
+    // Reject UTF-8 control characters U+0001..U+001F, U+007F..U+009F and
+    // non-characters in strings (§1.5.4 allows it; Mote does it by default, as
+    // mosquitto and HiveMQ do).
+    bool strict_utf8 = true;
+};
+
+// `first_byte` is the fixed header's first byte (type and flags).
+Error decode(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Packet& out);
+
+// Exact size of the whole packet (fixed header included) for `version`, or 0 when the
+// packet cannot be encoded (for example Remaining Length above the maximum).
+std::size_t encoded_size(const Packet& p, Version version);
+// Writes the whole packet and returns its size, or 0 when it does not fit in `cap`.
+std::size_t encode(const Packet& p, Version version, std::uint8_t* buf, std::size_t cap);
+
+// For zero-copy fan-out: the fixed header and variable header of a PUBLISH (topic,
+// packet id, properties), everything but the payload. The payload's size counts in
+// the Remaining Length. Returns bytes written, or 0 when it does not fit.
+std::size_t publish_header_size(const Publish& p, Version version);
+std::size_t encode_publish_header(const Publish& p, Version version, std::uint8_t* buf, std::size_t cap);
+
+// Variable Byte Integer helpers (§1.5.5).
+std::size_t varint_size(std::uint32_t v);  // 1..4, or 0 when v > kMaxVarInt
+std::size_t encode_varint(std::uint32_t v, std::uint8_t* out);  // out needs 4 bytes
+
+}  // namespace mote::mqtt
