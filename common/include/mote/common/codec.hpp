@@ -10,6 +10,13 @@
 // bytes first; encode() returns 0 when `cap` is too small and writes nothing useful.
 #pragma once
 
+// MOTE_MQTT_V5: 1 (default) builds MQTT 5.0 support; 0 builds a 3.1/3.1.1-only
+// codec for the smallest firmware images: properties are never parsed or written, and
+// decoding with Version::V5 (or a level-5 CONNECT) returns UnsupportedProtocolVersion.
+#ifndef MOTE_MQTT_V5
+#define MOTE_MQTT_V5 1
+#endif
+
 #include <cstddef>
 #include <cstdint>
 
@@ -46,6 +53,33 @@ std::size_t encode(const Packet& p, Version version, std::uint8_t* buf, std::siz
 // the Remaining Length. Returns bytes written, or 0 when it does not fit.
 std::size_t publish_header_size(const Publish& p, Version version);
 std::size_t encode_publish_header(const Publish& p, Version version, std::uint8_t* buf, std::size_t cap);
+
+// Per-type entry points, so that a firmware image links only the packets it uses
+// (--gc-sections drops the rest). decode() and encode() dispatch to these.
+// decode_* expect the packet type in `first_byte` to match and check its flags.
+Error decode_connect(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Connect& out);
+Error decode_connack(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Connack& out);
+Error decode_publish(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Publish& out);
+// PUBACK, PUBREC, PUBREL, PUBCOMP.
+Error decode_ack(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Ack& out);
+Error decode_subscribe(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Subscribe& out);
+// SUBACK, UNSUBACK.
+Error decode_suback(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, SubackLike& out);
+Error decode_unsubscribe(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Unsubscribe& out);
+Error decode_disconnect(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Disconnect& out);
+Error decode_auth(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Auth& out);
+
+// encode_* return the bytes written, or 0 when the packet does not fit in `cap`.
+std::size_t encode_connect(const Connect& p, std::uint8_t* buf, std::size_t cap);  // p.version decides
+std::size_t encode_connack(const Connack& p, Version v, std::uint8_t* buf, std::size_t cap);
+std::size_t encode_publish(const Publish& p, Version v, std::uint8_t* buf, std::size_t cap);
+std::size_t encode_ack(PacketType type, const Ack& p, Version v, std::uint8_t* buf, std::size_t cap);
+std::size_t encode_subscribe(const Subscribe& p, Version v, std::uint8_t* buf, std::size_t cap);
+std::size_t encode_suback(PacketType type, const SubackLike& p, Version v, std::uint8_t* buf, std::size_t cap);
+std::size_t encode_unsubscribe(const Unsubscribe& p, Version v, std::uint8_t* buf, std::size_t cap);
+std::size_t encode_disconnect(const Disconnect& p, Version v, std::uint8_t* buf, std::size_t cap);
+std::size_t encode_auth(const Auth& p, std::uint8_t* buf, std::size_t cap);
+std::size_t encode_ping(PacketType type, std::uint8_t* buf, std::size_t cap);  // 2 bytes
 
 // Variable Byte Integer helpers (§1.5.5).
 std::size_t varint_size(std::uint32_t v);  // 1..4, or 0 when v > kMaxVarInt
