@@ -1,0 +1,171 @@
+// The option table: every option Mote understands, and every mosquitto 2.x option
+// it knows about but does not implement yet (those get a distinct error message, so
+// that an operator's existing mosquitto.conf fails loudly and precisely).
+#include "config/config_options.hpp"
+
+#include <cstring>
+
+namespace mote::broker::config_detail {
+
+namespace {
+
+constexpr const char* kInt = "an integer";
+
+const OptionSpec kOptions[] = {
+    {"listener", false, false, "'listener PORT [BIND_ADDRESS]'", &Parser::on_listener},
+    {"port", true, false, "a port from 1 to 65535", &Parser::on_port},
+    {"bind_address", true, false, "a host name or IP address", &Parser::on_bind_address},
+    {"protocol", true, true, "mqtt or websockets", &Parser::on_protocol},
+    {"max_connections", true, true, "-1 or a positive integer", &Parser::on_max_connections},
+    {"allow_anonymous", true, false, "true or false", &Parser::on_allow_anonymous},
+    {"max_inflight_messages", true, false, kInt, &Parser::on_max_inflight_messages},
+    {"max_queued_messages", true, false, kInt, &Parser::on_max_queued_messages},
+    {"max_queued_bytes", true, false, kInt, &Parser::on_max_queued_bytes},
+    {"message_size_limit", true, false, kInt, &Parser::on_message_size_limit},
+    {"max_packet_size", true, false, kInt, &Parser::on_max_packet_size},
+    {"max_keepalive", true, false, kInt, &Parser::on_max_keepalive},
+    {"persistent_client_expiration", true, false, "a duration such as 1h, 2d, 3w, 4m or 5y",
+     &Parser::on_persistent_client_expiration},
+    {"retain_available", true, false, "true or false", &Parser::on_retain_available},
+    {"max_topic_alias", true, false, kInt, &Parser::on_max_topic_alias},
+    {"sys_interval", true, false, kInt, &Parser::on_sys_interval},
+    {"connect_timeout", true, false, kInt, &Parser::on_connect_timeout},
+    // Repeatable: each line adds a destination / enables more levels (as in mosquitto).
+    {"log_dest", false, false, "stderr, stdout, none or file PATH", &Parser::on_log_dest},
+    {"log_type", false, false, "a log type", &Parser::on_log_type},
+    {"include_dir", false, false, "a directory", &Parser::on_include_dir},
+};
+
+struct Unsupported {
+    const char* name;
+    const char* area;
+};
+
+// mosquitto 2.x options (mosquitto.conf(5)) that Mote does not implement yet.
+const Unsupported kUnsupported[] = {
+    // Authentication and access control.
+    {"password_file", "authentication"},
+    {"acl_file", "access control"},
+    {"psk_file", "TLS-PSK"},
+    {"psk_hint", "TLS-PSK"},
+    {"auth_plugin", "plugins"},
+    {"plugin", "plugins"},
+    {"global_plugin", "plugins"},
+    {"per_listener_settings", "per-listener security"},
+    {"allow_zero_length_clientid", "client identifiers"},
+    {"auto_id_prefix", "client identifiers"},
+    {"clientid_prefixes", "client identifiers"},
+    {"use_identity_as_username", "TLS client certificates"},
+    {"use_subject_as_username", "TLS client certificates"},
+    {"use_username_as_clientid", "client identifiers"},
+    {"require_certificate", "TLS client certificates"},
+    // TLS.
+    {"cafile", "TLS"},
+    {"capath", "TLS"},
+    {"certfile", "TLS"},
+    {"keyfile", "TLS"},
+    {"crlfile", "TLS"},
+    {"ciphers", "TLS"},
+    {"ciphers_tls1.3", "TLS"},
+    {"dhparamfile", "TLS"},
+    {"tls_version", "TLS"},
+    {"tls_engine", "TLS"},
+    {"tls_engine_kpass_sha1", "TLS"},
+    {"tls_keyform", "TLS"},
+    // Persistence.
+    {"persistence", "persistence"},
+    {"persistence_file", "persistence"},
+    {"persistence_location", "persistence"},
+    {"autosave_interval", "persistence"},
+    {"autosave_on_changes", "persistence"},
+    // Listener details.
+    {"bind_interface", "listeners"},
+    {"mount_point", "listeners"},
+    {"socket_domain", "listeners"},
+    {"accept_protocol_versions", "listeners"},
+    {"http_dir", "WebSockets"},
+    {"websockets_headers_size", "WebSockets"},
+    {"websockets_log_level", "WebSockets"},
+    {"enable_proxy_protocol", "listeners"},
+    // Broker behaviour.
+    {"allow_duplicate_messages", "message handling"},
+    {"check_retain_source", "retained messages"},
+    {"max_inflight_bytes", "flow control"},
+    {"memory_limit", "resource limits"},
+    {"queue_qos0_messages", "message handling"},
+    {"upgrade_outgoing_qos", "message handling"},
+    {"set_tcp_nodelay", "sockets"},
+    {"retry_interval", "message handling"},
+    {"pid_file", "process management"},
+    {"user", "process management"},
+    {"connection_messages", "logging"},
+    {"log_facility", "logging"},
+    {"log_timestamp", "logging"},
+    {"log_timestamp_format", "logging"},
+    // Bridges.
+    {"connection", "bridges"},
+    {"address", "bridges"},
+    {"addresses", "bridges"},
+    {"topic", "bridges"},
+    {"bridge_attempt_unsubscribe", "bridges"},
+    {"bridge_bind_address", "bridges"},
+    {"bridge_cafile", "bridges"},
+    {"bridge_capath", "bridges"},
+    {"bridge_certfile", "bridges"},
+    {"bridge_identity", "bridges"},
+    {"bridge_insecure", "bridges"},
+    {"bridge_keyfile", "bridges"},
+    {"bridge_max_packet_size", "bridges"},
+    {"bridge_outgoing_retain", "bridges"},
+    {"bridge_protocol_version", "bridges"},
+    {"bridge_psk", "bridges"},
+    {"bridge_receive_maximum", "bridges"},
+    {"bridge_require_ocsp", "bridges"},
+    {"bridge_session_expiry_interval", "bridges"},
+    {"bridge_tls_version", "bridges"},
+    {"bridge_alpn", "bridges"},
+    {"cleansession", "bridges"},
+    {"idle_timeout", "bridges"},
+    {"keepalive_interval", "bridges"},
+    {"local_cleansession", "bridges"},
+    {"local_clientid", "bridges"},
+    {"local_password", "bridges"},
+    {"local_username", "bridges"},
+    {"notifications", "bridges"},
+    {"notifications_local_only", "bridges"},
+    {"notification_topic", "bridges"},
+    {"remote_clientid", "bridges"},
+    {"remote_password", "bridges"},
+    {"remote_username", "bridges"},
+    {"restart_timeout", "bridges"},
+    {"round_robin", "bridges"},
+    {"start_type", "bridges"},
+    {"threshold", "bridges"},
+    {"try_private", "bridges"},
+};
+
+}  // namespace
+
+const OptionSpec* find_option(const std::string& name) {
+    for (const OptionSpec& o : kOptions) {
+        if (name == o.name) {
+            return &o;
+        }
+    }
+    return nullptr;
+}
+
+const char* unsupported_reason(const std::string& name) {
+    for (const Unsupported& u : kUnsupported) {
+        if (name == u.name) {
+            return u.area;
+        }
+    }
+    // Plugin and auth-plugin options are families: auth_opt_*, plugin_opt_*.
+    if (name.compare(0, 9, "auth_opt_") == 0 || name.compare(0, 11, "plugin_opt_") == 0) {
+        return "plugins";
+    }
+    return nullptr;
+}
+
+}  // namespace mote::broker::config_detail
