@@ -1,0 +1,147 @@
+// CONNECT (§3.1 of MQTT 5.0 and 3.1.1; MQTT 3.1's "MQIsdp" level 3).
+#include "mote/common/codec.hpp"
+#include "mote/common/topic.hpp"
+#include "wire.hpp"
+
+namespace mote::mqtt {
+namespace {
+
+using wire::malformed;
+using wire::protocol_error;
+using wire::Reader;
+using wire::Writer;
+
+const Bytes kMqtt = Bytes::of("MQTT", 4);
+const Bytes kMqisdp = Bytes::of("MQIsdp", 6);
+
+constexpr std::uint8_t kFlagReserved = 0x01;
+constexpr std::uint8_t kFlagClean = 0x02;
+constexpr std::uint8_t kFlagWill = 0x04;
+constexpr std::uint8_t kFlagWillRetain = 0x20;
+constexpr std::uint8_t kFlagPassword = 0x40;
+constexpr std::uint8_t kFlagUsername = 0x80;
+
+// Protocol Name and Level. An unknown level is refused with 0x84 [MQTT-3.1.2-2]; so
+// is an unknown name, which 5.0 [MQTT-3.1.2-1] allows and 3.1.1 leaves to the
+// server. `out.protocol_name` is set even then, so the caller can choose the CONNACK
+// format of its refusal.
+Error read_protocol(Reader& r, Connect& out) {
+    std::uint8_t level = 0;
+    if (!r.prefixed(out.protocol_name) || !r.u8(level)) return malformed("truncated protocol name or level");
+    const Error unsupported{Reason::UnsupportedProtocolVersion, "unsupported protocol name or level"};
+    if (out.protocol_name == kMqisdp) {
+        if (level != 3) return unsupported;
+    } else if (out.protocol_name == kMqtt) {
+        if (level != 4 && !(level == 5 && MOTE_MQTT_V5 != 0)) return unsupported;
+    } else {
+        return unsupported;
+    }
+    out.version = static_cast<Version>(level);
+    return kOk;
+}
+
+Error apply_flags(std::uint8_t flags, Connect& out) {
+    if ((flags & kFlagReserved) != 0) return malformed("reserved connect flag set");  // [MQTT-3.1.2-3]
+    out.clean_start = (flags & kFlagClean) != 0;
+    out.has_will = (flags & kFlagWill) != 0;
+    out.will.qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
+    out.will.retain = (flags & kFlagWillRetain) != 0;
+    out.has_username = (flags & kFlagUsername) != 0;
+    out.has_password = (flags & kFlagPassword) != 0;
+    // 5.0 [MQTT-3.1.2-11] [MQTT-3.1.2-13] (3.1.1 [MQTT-3.1.2-13] [MQTT-3.1.2-15]):
+    // without a Will, Will QoS and Will Retain are 0.
+    if (!out.has_will && (out.will.qos != 0 || out.will.retain)) return malformed("will QoS or retain without will");
+    // 5.0 [MQTT-3.1.2-12] (3.1.1 [MQTT-3.1.2-14]): Will QoS 3 is malformed.
+    if (out.will.qos == 3) return malformed("will QoS 3");
+    // 3.1.1 [MQTT-3.1.2-22]: no password without a user name (5.0 allows it).
+    if (!is_v5(out.version) && out.has_password && !out.has_username)
+        return malformed("password without user name");
+    return kOk;
+}
+
+Error read_will(Reader& r, const DecodeOptions& opts, Connect& out) {
+    if (wire::v5(out.version)) {
+        // Will Properties are checked against their own set (§3.1.3.2).
+        if (Error e = wire::read_properties(r, PropertyContext::Will, opts, out.will.props)) return e;
+    }
+    // [MQTT-3.1.2-9]: with the Will Flag set, Will Topic and Will Payload follow.
+    if (Error e = wire::read_string(r, opts.strict_utf8, out.will.topic)) return e;
+    // The Will Topic becomes the Topic Name of the Will Message; an empty one is a
+    // Protocol Error (as mosquitto answers), wildcards make it malformed like a
+    // PUBLISH topic [MQTT-3.3.2-2].
+    if (out.will.topic.empty()) return protocol_error("empty will topic");
+    if (Error e = validate_topic_name(out.will.topic, opts.strict_utf8)) return malformed(e.cause);
+    if (!r.prefixed(out.will.payload)) return malformed("will payload length past the end");
+    return kOk;
+}
+
+Error read_payload(Reader& r, const DecodeOptions& opts, Connect& out) {
+    // The Client Identifier is always present, and must be valid UTF-8
+    // [MQTT-3.1.3-3] [MQTT-3.1.3-4]; whether an empty one is acceptable is the
+    // server's decision [MQTT-3.1.3-6], not the decoder's.
+    if (Error e = wire::read_string(r, opts.strict_utf8, out.client_id)) return e;
+    if (out.has_will) {
+        if (Error e = read_will(r, opts, out)) return e;
+    }
+    // [MQTT-3.1.2-17] [MQTT-3.1.2-19]: a flag set means the field is present; a flag
+    // clear with the field present shows up as trailing bytes [MQTT-3.1.2-16] [MQTT-3.1.2-18].
+    if (out.has_username) {
+        if (Error e = wire::read_string(r, opts.strict_utf8, out.username)) return e;
+    }
+    if (out.has_password && !r.prefixed(out.password)) return malformed("password length past the end");
+    if (!r.done()) return malformed("bytes after the CONNECT payload");
+    return kOk;
+}
+
+std::uint8_t connect_flags(const Connect& p) {
+    std::uint8_t f = p.clean_start ? kFlagClean : 0;
+    if (p.has_will) {
+        f = static_cast<std::uint8_t>(f | kFlagWill | ((p.will.qos & 3u) << 3) | (p.will.retain ? kFlagWillRetain : 0));
+    }
+    if (p.has_username) f |= kFlagUsername;
+    if (p.has_password) f |= kFlagPassword;
+    return f;
+}
+
+void write_connect_body(Writer& w, const Connect& p) {
+    const bool v5 = wire::v5(p.version);
+    w.prefixed(p.version == Version::V3_1 ? kMqisdp : kMqtt);
+    w.u8(static_cast<std::uint8_t>(p.version));
+    w.u8(connect_flags(p));
+    w.u16(p.keep_alive);
+    if (v5) wire::write_properties(w, p.props);
+    w.prefixed(p.client_id);
+    if (p.has_will) {
+        if (v5) wire::write_properties(w, p.will.props);
+        w.prefixed(p.will.topic);
+        w.prefixed(p.will.payload);
+    }
+    if (p.has_username) w.prefixed(p.username);
+    if (p.has_password) w.prefixed(p.password);
+}
+
+}  // namespace
+
+Error decode_connect(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Connect& out) {
+    out = Connect{};
+    DecodeOptions o = opts;
+    o.version = Version::V3_1_1;  // CONNECT says its own version; only role and flags matter here
+    if (Error e = wire::check_start(first_byte, PacketType::Connect, o, wire::Direction::ClientToServer)) return e;
+    Reader r(body);
+    if (Error e = read_protocol(r, out)) return e;
+    std::uint8_t flags = 0;
+    if (!r.u8(flags) || !r.u16(out.keep_alive)) return malformed("truncated CONNECT variable header");
+    if (Error e = apply_flags(flags, out)) return e;
+    if (wire::v5(out.version)) {
+        if (Error e = wire::read_properties(r, PropertyContext::Connect, opts, out.props)) return e;
+    }
+    return read_payload(r, opts, out);
+}
+
+std::size_t encode_connect(const Connect& p, std::uint8_t* buf, std::size_t cap) {
+    if (wire::v5(p.version) != is_v5(p.version)) return 0;  // 5.0 not built in
+    return wire::write_packet(wire::first_byte(PacketType::Connect), buf, cap,
+                              [&](Writer& w) { write_connect_body(w, p); });
+}
+
+}  // namespace mote::mqtt

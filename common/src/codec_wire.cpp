@@ -1,0 +1,135 @@
+// The shared primitives of the codec (wire.hpp) and the Variable Byte Integer
+// helpers of codec.hpp.
+#include "wire.hpp"
+
+#include "mote/common/utf8.hpp"
+
+namespace mote::mqtt {
+
+std::size_t varint_size(std::uint32_t v) {
+    if (v > kMaxVarInt) return 0;
+    if (v < 128u) return 1;
+    if (v < 16384u) return 2;
+    if (v < 2097152u) return 3;
+    return 4;
+}
+
+std::size_t encode_varint(std::uint32_t v, std::uint8_t* out) {
+    const std::size_t n = varint_size(v);
+    for (std::size_t i = 0; i < n; ++i) {
+        auto b = static_cast<std::uint8_t>(v & 0x7Fu);
+        v >>= 7;
+        if (i + 1 < n) b = static_cast<std::uint8_t>(b | 0x80u);
+        out[i] = b;
+    }
+    return n;
+}
+
+namespace wire {
+
+Error Reader::varint(std::uint32_t& v) {
+    std::uint32_t value = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+        if (i >= left_) return malformed("truncated variable byte integer");
+        const std::uint8_t b = p_[i];
+        value |= std::uint32_t{b & 0x7Fu} << (7 * i);
+        if ((b & 0x80u) == 0) {
+            // A multi-byte encoding ending in 0x00 has a shorter form; §1.5.5 says the
+            // minimum number of bytes is used, and mosquitto rejects such a value too.
+            if (i > 0 && b == 0) return malformed("non-minimal variable byte integer");
+            v = value;
+            skip(i + 1);
+            return kOk;
+        }
+    }
+    return malformed("variable byte integer longer than 4 bytes");  // [MQTT-1.5.5-1]
+}
+
+void Writer::raw(Bytes b) {
+    if (count_) {
+        len_ += b.size;
+        return;
+    }
+    if (!ok_ || b.size > cap_ - len_) {
+        ok_ = false;
+        return;
+    }
+    for (std::size_t i = 0; i < b.size; ++i) buf_[len_ + i] = b.data[i];
+    len_ += b.size;
+}
+
+void Writer::varint(std::uint32_t v) {
+    std::uint8_t tmp[4];
+    const std::size_t n = encode_varint(v, tmp);
+    if (n == 0) {
+        ok_ = false;
+        return;
+    }
+    raw(Bytes(tmp, n));
+}
+
+void Writer::prefixed(Bytes b) {
+    if (b.size > 0xFFFFu) {
+        ok_ = false;
+        return;
+    }
+    u16(static_cast<std::uint16_t>(b.size));
+    raw(b);
+}
+
+Error read_string(Reader& r, bool strict_utf8, Bytes& out) {
+    if (!r.prefixed(out)) return malformed("string length past the end of the packet");
+    return validate_utf8(out, strict_utf8);
+}
+
+Error read_packet_id(Reader& r, std::uint16_t& out) {
+    if (!r.u16(out)) return malformed("missing packet identifier");
+    if (out == 0) return protocol_error("packet identifier 0");  // [MQTT-2.2.1-3]
+    return kOk;
+}
+
+bool code_in(std::uint8_t code, const std::uint8_t* list, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (list[i] == code) return true;
+    }
+    return false;
+}
+
+Error check_start(std::uint8_t fb, PacketType expected, const DecodeOptions& opts, Direction dir) {
+    if (dir == Direction::ClientToServer && opts.sender == Role::Server)
+        return protocol_error("client-only packet sent by a server");
+    if (dir == Direction::ServerToClient && opts.sender == Role::Client)
+        return protocol_error("server-only packet sent by a client");
+    if ((fb >> 4) != static_cast<std::uint8_t>(expected)) return malformed("unexpected packet type");
+    if (expected != PacketType::Publish && (fb & 0x0Fu) != required_flags(expected))
+        return malformed("reserved fixed header flags");  // [MQTT-2.1.3-1]
+    if (opts.version == Version::V5 && MOTE_MQTT_V5 == 0)
+        return Error{Reason::UnsupportedProtocolVersion, "MQTT 5.0 is not built in"};
+    return kOk;
+}
+
+#if MOTE_MQTT_V5
+Error read_properties(Reader& r, PropertyContext ctx, const DecodeOptions& opts, Properties& out) {
+    std::uint32_t n = 0;
+    if (Error e = r.varint(n)) return e;
+    Bytes raw;
+    if (!r.take(n, raw)) return malformed("property length past the end of the packet");  // §2.2.2.1
+    const bool server_publish = ctx == PropertyContext::Publish && opts.sender == Role::Server;
+    if (Error e = check_properties(raw, ctx, server_publish, opts.strict_utf8)) return e;
+    out = Properties(raw);
+    return kOk;
+}
+
+void write_properties(Writer& w, Properties props) {
+    const Bytes raw = props.raw();
+    if (raw.size > kMaxVarInt) {
+        w.fail();
+        return;
+    }
+    w.varint(static_cast<std::uint32_t>(raw.size));
+    w.raw(raw);
+}
+#endif
+
+}  // namespace wire
+}  // namespace mote::mqtt
