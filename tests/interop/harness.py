@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Interop test harness: start a broker on a free 127.0.0.1 port, wait until it
+accepts, stop it by PID, and keep its stderr for failure output.
+
+The broker binary comes from $MOTE_BROKER (CMake passes $<TARGET_FILE:mote-broker>).
+Without it the harness falls back to Debian's mosquitto, which is only meant for
+developing the tests; the assertions are written for Mote's documented behaviour.
+
+Also a command line tool:
+    harness.py run-with-broker [--conf LINE]... -- PROGRAM ARGS...
+starts a broker, replaces "{port}" in the arguments with its port, runs PROGRAM,
+stops the broker and exits with PROGRAM's status (printing the broker's stderr if
+PROGRAM failed).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HOST = "127.0.0.1"
+MOSQUITTO = "/usr/sbin/mosquitto"
+
+
+def broker_binary():
+    return os.environ.get("MOTE_BROKER") or MOSQUITTO
+
+
+def is_mote(binary=None):
+    return os.path.basename(binary or broker_binary()) != "mosquitto"
+
+
+def free_port():
+    """A TCP port that was free on 127.0.0.1 a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def rss_kb(pid):
+    """VmRSS of a process in kB (from /proc/PID/status)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS for pid %d" % pid)
+
+
+class Broker:
+    """One broker process with a generated configuration file."""
+
+    def __init__(self, conf_lines=(), binary=None):
+        self.binary = binary or broker_binary()
+        self.conf_lines = list(conf_lines)
+        self.port = None
+        self.proc = None
+        self.dir = tempfile.mkdtemp(prefix="mote-interop-")
+        self.stderr_path = os.path.join(self.dir, "broker.stderr")
+        self.conf_path = os.path.join(self.dir, "broker.conf")
+        self._stderr = None
+
+    def start(self, timeout=10.0):
+        last_error = None
+        for _attempt in range(3):  # the free port may be taken in between: retry
+            self.port = free_port()
+            lines = ["listener %d %s" % (self.port, HOST), "allow_anonymous true"]
+            lines += self.conf_lines
+            with open(self.conf_path, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            self._stderr = open(self.stderr_path, "ab")
+            self.proc = subprocess.Popen([self.binary, "-c", self.conf_path],
+                                         stdin=subprocess.DEVNULL,
+                                         stdout=self._stderr, stderr=self._stderr)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    last_error = "broker exited with status %s" % self.proc.returncode
+                    break
+                try:
+                    with socket.create_connection((HOST, self.port), timeout=0.5):
+                        return self
+                except OSError as e:
+                    last_error = str(e)
+                    time.sleep(0.05)
+            self.stop()
+        raise RuntimeError("broker %s did not start: %s\n--- broker stderr ---\n%s"
+                           % (self.binary, last_error, self.stderr_text()))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM by PID, then SIGKILL after 5 s; returns the exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self._stderr:
+            self._stderr.close()
+            self._stderr = None
+        return self.proc.returncode
+
+    def stderr_text(self, tail=20000):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return ""
+        return data[-tail:].decode("utf-8", "replace")
+
+
+class BrokerTestCase(unittest.TestCase):
+    """One broker per test class; restarted if a test killed it. On failure the
+    broker's stderr is printed."""
+
+    CONF = ()
+    broker = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = Broker(cls.CONF).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.broker is not None:
+            cls.broker.stop()
+
+    def setUp(self):
+        if not self.broker.alive():
+            # A previous test killed the broker; that test has failed already.
+            sys.stderr.write("\n--- broker died; stderr ---\n%s\n" % self.broker.stderr_text())
+            type(self).broker = Broker(self.CONF).start()
+        self._stderr_mark = len(self.broker.stderr_text(tail=10 ** 9))
+
+    @property
+    def port(self):
+        return self.broker.port
+
+    def tearDown(self):
+        outcome = getattr(self, "_outcome", None)
+        failed = False
+        if outcome is not None:
+            result = getattr(outcome, "result", None)
+            errors = getattr(outcome, "errors", None)
+            if errors:  # Python <= 3.10
+                failed = any(exc is not None for _t, exc in errors)
+            elif result is not None:
+                failed = any(t is self for t, _ in result.failures + result.errors)
+        if failed:
+            text = self.broker.stderr_text(tail=10 ** 9)[self._stderr_mark:]
+            sys.stderr.write("\n--- broker stderr during %s ---\n%s\n" % (self.id(), text[-8000:]))
+
+
+def _run_with_broker(argv):
+    conf = []
+    while argv and argv[0] == "--conf":
+        conf.append(argv[1])
+        argv = argv[2:]
+    if not argv or argv[0] != "--":
+        sys.stderr.write(__doc__)
+        return 2
+    argv = argv[1:]
+    broker = Broker(conf).start()
+    try:
+        cmd = [a.replace("{port}", str(broker.port)) for a in argv]
+        status = subprocess.call(cmd)
+    finally:
+        broker_status = broker.stop()
+    if status != 0:
+        sys.stderr.write("--- broker stderr ---\n%s\n" % broker.stderr_text())
+    elif broker_status not in (0, -signal.SIGTERM):
+        sys.stderr.write("broker exited with %s on SIGTERM\n--- broker stderr ---\n%s\n"
+                         % (broker_status, broker.stderr_text()))
+    return status
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "run-with-broker":
+        sys.exit(_run_with_broker(sys.argv[2:]))
+    sys.stderr.write(__doc__)
+    sys.exit(2)
