@@ -53,9 +53,12 @@ def rss_kb(pid):
 class Broker:
     """One broker process with a generated configuration file."""
 
-    def __init__(self, conf_lines=(), binary=None):
+    def __init__(self, conf_lines=(), binary=None, mote_conf=()):
         self.binary = binary or broker_binary()
         self.conf_lines = list(conf_lines)
+        # Mote-only options (e.g. connect_timeout) are left out for mosquitto.
+        if is_mote(self.binary):
+            self.conf_lines += list(mote_conf)
         self.port = None
         self.proc = None
         self.dir = tempfile.mkdtemp(prefix="mote-interop-")
@@ -127,11 +130,12 @@ class BrokerTestCase(unittest.TestCase):
     broker's stderr is printed."""
 
     CONF = ()
+    MOTE_CONF = ()
     broker = None
 
     @classmethod
     def setUpClass(cls):
-        cls.broker = Broker(cls.CONF).start()
+        cls.broker = Broker(cls.CONF, mote_conf=cls.MOTE_CONF).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -142,7 +146,7 @@ class BrokerTestCase(unittest.TestCase):
         if not self.broker.alive():
             # A previous test killed the broker; that test has failed already.
             sys.stderr.write("\n--- broker died; stderr ---\n%s\n" % self.broker.stderr_text())
-            type(self).broker = Broker(self.CONF).start()
+            type(self).broker = Broker(self.CONF, mote_conf=self.MOTE_CONF).start()
         self._stderr_mark = len(self.broker.stderr_text(tail=10 ** 9))
 
     @property

@@ -133,8 +133,11 @@ def publish_fields(version, first_byte, body):
     return topic, body[pos:], qos, bool(first_byte & 1), pid, prop
 
 
-class Closed(Exception):
-    pass
+class Closed(AssertionError):
+    """The broker closed the connection (an AssertionError: tests fail, not error)."""
+
+    def __init__(self, msg="connection closed by the broker"):
+        super().__init__(msg)
 
 
 class RawClient:
@@ -171,7 +174,7 @@ class RawClient:
     def _fill(self, deadline):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise socket.timeout("timed out")
+            raise socket.timeout("timed out waiting for the broker")
         self.sock.settimeout(remaining)
         try:
             data = self.sock.recv(65536)
