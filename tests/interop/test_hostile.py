@@ -260,10 +260,10 @@ CASES = [
     ("r16_reserved_connect_flag_v311", 16, "3.1.1 [MQTT-3.1.2-3]", "pre",
      "10 0D 00 04 4D 51 54 54 04 03 00 0A 00 01 70", ("close",)),
     ("r17_will_qos_3_v5", 17, "[MQTT-3.1.2-12]", "pre",
-     "10 17 00 04 4D 51 54 54 05 1E 00 0A 00 00 01 70 00 00 01 74 00 01 78",
+     "10 15 00 04 4D 51 54 54 05 1E 00 0A 00 00 01 70 00 00 01 74 00 01 78",
      ("connack_or_close", {MALFORMED})),
     ("r17_will_qos_3_v311", 17, "3.1.1 [MQTT-3.1.2-14]", "pre",
-     "10 15 00 04 4D 51 54 54 04 1E 00 0A 00 01 70 00 01 74 00 01 78", ("close",)),
+     "10 13 00 04 4D 51 54 54 04 1E 00 0A 00 01 70 00 01 74 00 01 78", ("close",)),
     ("r18_will_qos_without_will_flag", 18, "[MQTT-3.1.2-11]", "pre",
      "10 0E 00 04 4D 51 54 54 05 0A 00 0A 00 00 01 70", ("connack_or_close", {MALFORMED})),
     ("r18_will_retain_without_will_flag", 18, "[MQTT-3.1.2-13]", "pre",
@@ -343,7 +343,7 @@ CASES = [
     ("r36_publish_qos3_v5", 36, "[MQTT-3.3.1-4]", 5,
      "36 0F 00 05 74 6F 70 69 63 00 01 00 70 61 79 6C 6F", ("disc", {MALFORMED})),
     ("r36_publish_qos3_v311", 36, "[MQTT-3.3.1-4]", 4,
-     "36 0E 00 05 74 6F 70 69 63 00 01 70 61 79 6C 6F 61", ("close",)),
+     "36 0F 00 05 74 6F 70 69 63 00 01 70 61 79 6C 6F 61", ("close",)),
     ("r37_publish_qos1_pid0_v5", 37, "[MQTT-2.2.1-3]", 5,
      "32 11 00 05 74 6F 70 69 63 00 00 00 70 61 79 6C 6F 61 64", ("disc", {PROTOCOL_ERROR})),
     ("r37_publish_qos1_pid0_v311", 37, "3.1.1 [MQTT-2.3.1-1]", 4,
@@ -872,7 +872,7 @@ class HostileWills(HostileBase):
 
     def test_will_after_malformed_v311(self):
         """3.1.1 §3.1.2.5: Will published after a QoS 3 PUBLISH close (row 36)."""
-        self.will_case(4, h("36 0E 00 05 74 6F 70 69 63 00 01 70 61 79 6C 6F 61"), tag="q3")
+        self.will_case(4, h("36 0F 00 05 74 6F 70 69 63 00 01 70 61 79 6C 6F 61"), tag="q3")
 
     def test_no_will_after_normal_disconnect_v5(self):
         """[MQTT-3.1.2-10]: DISCONNECT 0x00 removes the Will."""
