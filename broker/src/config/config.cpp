@@ -341,6 +341,8 @@ bool Parser::on_max_connections(const Line& ln) {
         listener_max_conn_set_[static_cast<std::size_t>(current_)] = true;
     } else {
         global_max_connections_ = value;
+        global_max_connections_file_ = ln.file;
+        global_max_connections_line_ = ln.number;
     }
     return true;
 }
@@ -577,14 +579,16 @@ bool Parser::finish() {
     for (ListenerConfig& l : all) {
         cfg_.listeners.push_back(std::move(l));
     }
-    if (cfg_.listeners.empty()) {
-        // No listener configured: loopback only, as mosquitto 2.x does.
-        ListenerConfig l;
-        l.bind_address = "127.0.0.1";
-        l.port = 1883;
-        l.max_connections = global_max_connections_;
-        l.file = cfg_.config_file;
-        cfg_.listeners.push_back(l);
+    // With no listener at all cfg_.listeners stays empty: the net layer then listens
+    // on 127.0.0.1 only (on -p's port or 1883), as mosquitto 2.x does. That built-in
+    // listener has no configuration line for a limit to attach to.
+    if (cfg_.listeners.empty() && global_max_connections_line_ > 0) {
+        err_.file = global_max_connections_file_;
+        err_.line = global_max_connections_line_;
+        err_.option = "max_connections";
+        err_.message =
+            "no listener is configured; add a 'listener' or 'port' line for the limit to apply to";
+        return false;
     }
     return true;
 }

@@ -91,6 +91,8 @@ private:
     std::vector<bool> listener_max_conn_set_;
     int current_ = -1;                         // listener section; -1 before the first
     std::uint32_t global_max_connections_ = 0;
+    std::string global_max_connections_file_;  // where it was given (line 0: not given)
+    int global_max_connections_line_ = 0;
     int depth_ = 0;                            // include_dir nesting
 };
 

@@ -95,13 +95,11 @@ void remove_tree(const std::string& dir) {
 
 TEST_GROUP(ConfigParse){};
 
-TEST(ConfigParse, EmptyTextGivesDefaultsAndLoopbackListener) {
+TEST(ConfigParse, EmptyTextGivesDefaultsAndNoListener) {
     const BrokerConfig cfg = parse_ok("");
     BrokerConfig defaults;
-    LONGS_EQUAL(1, cfg.listeners.size());
-    STRCMP_EQUAL("127.0.0.1", cfg.listeners[0].bind_address.c_str());
-    LONGS_EQUAL(1883, cfg.listeners[0].port);
-    LONGS_EQUAL(0, cfg.listeners[0].max_connections);
+    // No listener: the net layer listens on 127.0.0.1 only (see apply_cli).
+    CHECK(cfg.listeners.empty());
     CHECK_EQUAL(defaults.allow_anonymous, cfg.allow_anonymous);
     LONGS_EQUAL(defaults.max_inflight_messages, cfg.max_inflight_messages);
     LONGS_EQUAL(defaults.max_queued_messages, cfg.max_queued_messages);
@@ -252,8 +250,8 @@ TEST(ConfigParse, MaxConnectionsGlobalAndPerListener) {
     LONGS_EQUAL(0, cfg.listeners[2].max_connections);  // -1: unlimited
 }
 
-TEST(ConfigParse, MaxConnectionsAppliesToImplicitLoopbackListener) {
-    const BrokerConfig cfg = parse_ok("max_connections 3\n");
+TEST(ConfigParse, MaxConnectionsAppliesToTheDefaultListener) {
+    const BrokerConfig cfg = parse_ok("max_connections 3\nport 1999\n");
     LONGS_EQUAL(1, cfg.listeners.size());
     LONGS_EQUAL(3, cfg.listeners[0].max_connections);
 }
@@ -437,6 +435,10 @@ TEST(ConfigErrors, BadListeners) {
                  "port 1884 is already used by the listener at t.conf:1");
     expect_error("listener 1884 127.0.0.1\nlistener 1884\n", 2, "listener", "already used");
     expect_error("port 1884\nlistener 1884 127.0.0.1\n", 2, "listener", "already used");
+}
+
+TEST(ConfigErrors, MaxConnectionsWithoutAnyListener) {
+    expect_error("# c\nmax_connections 3\n", 2, "max_connections", "no listener is configured");
 }
 
 TEST(ConfigErrors, ProtocolNeedsAListener) {
