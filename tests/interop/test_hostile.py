@@ -17,16 +17,14 @@ Reply forms accepted, following the specs:
 """
 
 import os
-import socket
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from mqttraw import (C4, C5, RawClient, Closed, connect, connack_properties, decode_vbi, h,  # noqa: E402
+from mqttraw import (C4, C5, RawClient, connect, connack_properties, decode_vbi, h,  # noqa: E402
                      pkt, props, publish, publish_fields, s, split_packets, subscribe, vbi)
 
 MAX_PACKET = 65536
@@ -451,7 +449,25 @@ def _make_case(row, spec, version, data, expect):
 
 
 class HostileTable(HostileBase):
-    """Single-packet rows, generated from CASES."""
+    """Single-packet rows, generated from CASES. A spy subscribed to '#' (and to
+    before each case checks that nothing
+    from the offending packet is forwarded or retained (pass criteria)."""
+
+    def setUp(self):
+        super().setUp()
+        self.table_spy = self.spy()
+
+    def tearDown(self):
+        try:
+            data, closed = self.table_spy.read_until_close(0.2)
+            self.assertFalse(closed, "spy connection closed")
+            for first, body in split_packets(data):
+                self.assertEqual(first & 0xF0, 0x30, "spy got %02x" % first)
+                topic, payload = publish_fields(5, first, body)[:2]
+                self.fail("forwarded or retained from a rejected packet: %r %r"
+                          % (topic, payload))
+        finally:
+            super().tearDown()
 
 
 for _name, _row, _spec, _version, _data, _expect in CASES:
