@@ -24,6 +24,8 @@ import unittest
 
 HOST = "127.0.0.1"
 MOSQUITTO = "/usr/sbin/mosquitto"
+# Lines that ASan, LSan and UBSan print; any of them in the broker's stderr fails.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 def broker_binary():
@@ -116,6 +118,19 @@ class Broker:
             self._stderr = None
         return self.proc.returncode
 
+    def shutdown_problem(self):
+        """Stops the broker; a description of what went wrong (a crash, a non-zero
+        exit on SIGTERM, a sanitizer report in its stderr), or None."""
+        status = self.stop()
+        text = self.stderr_text(tail=10 ** 9)
+        for marker in SANITIZER_MARKERS:
+            if marker in text:
+                return "sanitizer report in broker stderr:\n" + text[text.index(marker):][:8000]
+        if status not in (0, -signal.SIGTERM):
+            return "broker exited with status %s on SIGTERM\n--- stderr ---\n%s" % (
+                status, text[-8000:])
+        return None
+
     def stderr_text(self, tail=20000):
         try:
             with open(self.stderr_path, "rb") as f:
@@ -140,7 +155,9 @@ class BrokerTestCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         if cls.broker is not None:
-            cls.broker.stop()
+            problem = cls.broker.shutdown_problem()
+            if problem:
+                raise AssertionError(problem)
 
     def setUp(self):
         if not self.broker.alive():
@@ -182,12 +199,12 @@ def _run_with_broker(argv):
         cmd = [a.replace("{port}", str(broker.port)) for a in argv]
         status = subprocess.call(cmd)
     finally:
-        broker_status = broker.stop()
+        problem = broker.shutdown_problem()
     if status != 0:
         sys.stderr.write("--- broker stderr ---\n%s\n" % broker.stderr_text())
-    elif broker_status not in (0, -signal.SIGTERM):
-        sys.stderr.write("broker exited with %s on SIGTERM\n--- broker stderr ---\n%s\n"
-                         % (broker_status, broker.stderr_text()))
+    if problem:
+        sys.stderr.write(problem + "\n")
+        return status or 1
     return status
 
 
