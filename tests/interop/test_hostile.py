@@ -519,6 +519,36 @@ class HostileScenarios(HostileBase):
         self.expect_disconnect(c, {0x95})
         self.assertLess(grown, 8 * 1024, "RSS grew by %d kB" % grown)
 
+    def repeat_rss(self, data, reps):
+        """Sends `data` on `reps` fresh connections (each answered and closed by the
+        broker); returns the RSS growth in kB after a warm-up."""
+        def once():
+            with RawClient(self.port) as c:
+                c.send_ignoring_reset(data)
+                _, closed = c.read_until_close(1.0)
+                self.assertTrue(closed, "not closed within 1 s")
+        for _ in range(200):
+            once()
+        before = harness.rss_kb(self.broker.pid)
+        for _ in range(reps):
+            once()
+        return harness.rss_kb(self.broker.pid) - before
+
+    def test_r31_repeated_bad_will_properties_rss_flat(self):
+        """Row 31 CVE-2023-3592 (pass criteria: RSS back to baseline after
+        repetitions): 3000 CONNECTs with Receive Maximum in the Will Properties. The
+        limit is 256 kB rather than 64 kB to leave room for allocator noise."""
+        bad = connect(5, client_id="r31", will=("w/t", "x", 0, False, props(h("21 00 05"))))
+        grown = self.repeat_rss(bad, 3000)
+        self.assertLess(grown, 256, "RSS grew by %d kB over 3000 rejected CONNECTs" % grown)
+
+    def test_r11_repeated_property_overrun_rss_flat(self):
+        """Row 11 (pass criteria: RSS back to baseline): 3000 CONNECTs whose Property
+        Length runs past the packet end."""
+        bad = h("10 0E 00 04 4D 51 54 54 05 02 00 0A 20 00 01 70")
+        grown = self.repeat_rss(bad, 3000)
+        self.assertLess(grown, 256, "RSS grew by %d kB over 3000 rejected CONNECTs" % grown)
+
     def test_r05_connect_above_max_packet_size(self):
         """Row 5 [MQTT-3.2.2-15] by analogy: a CONNECT whose RL exceeds the configured
         maximum packet size is closed before the body is read (v5 MAY CONNACK 0x95)."""
