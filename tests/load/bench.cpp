@@ -23,6 +23,7 @@ constexpr std::size_t kStampSize = 24;         // magic u32, publisher u32, seq 
 constexpr std::size_t kReadBuffer = 256 * 1024;
 constexpr std::size_t kOutCap = 256 * 1024;    // stop producing while this much is queued
 constexpr std::uint64_t kBatch = 1024;         // messages per publisher per loop turn
+constexpr std::uint16_t kKeepAlive = 60;       // seconds
 constexpr std::uint32_t kMaxPacket = 16 * 1024 * 1024 + 1024;
 
 Conn& conn_of(uv_handle_t* h) { return *static_cast<Conn*>(h->data); }
@@ -185,7 +186,9 @@ void Bench::send_connect(Conn& c) {
     p.version = o_.version;
     p.protocol_name = mqtt::Bytes::of("MQTT");
     p.clean_start = true;
-    p.keep_alive = 0;  // runs are short and bounded by the hard time limit
+    // Some brokers refuse Keep Alive 0 when max_keepalive is set; on_tick pings
+    // every half period instead [MQTT-3.1.2-23].
+    p.keep_alive = kKeepAlive;
     p.client_id = mqtt::Bytes::of(id.data(), id.size());
     std::uint8_t buf[256];
     const std::size_t n = mqtt::encode_connect(p, buf, sizeof buf);
@@ -533,6 +536,14 @@ void Bench::on_tick() {
         close_all();
         return;
     }
+    if (now_ - last_ping_ > static_cast<std::uint64_t>(kKeepAlive) * 500000000ULL) {
+        last_ping_ = now_;
+        std::uint8_t ping[2];
+        const std::size_t n = mqtt::encode_ping(mqtt::PacketType::Pingreq, ping, sizeof ping);
+        for (auto& c : conns_) {
+            if (c->state == ConnState::Ready) queue(*c, ping, n);
+        }
+    }
     if (o_.scenario == Scenario::Storm) {
         if (phase_ == Phase::Setup) storm_launch();
         if (phase_ == Phase::Holding && now_ >= t_hold_end_) {
@@ -665,6 +676,7 @@ int Bench::run() {
     if (o_.broker_pid > 0) baseline_ = sample_process(o_.broker_pid);
     t_setup_ = uv_hrtime();
     now_ = t_setup_;
+    last_ping_ = t_setup_;
     const bool storm = o_.scenario == Scenario::Storm;
     const unsigned nsubs = storm ? 0 : o_.subs;
     const unsigned npubs = storm ? 0 : o_.pubs;

@@ -145,6 +145,7 @@ private:
     std::uint64_t t_hold_end_ = 0;
     std::uint64_t t_end_ = 0;
     std::uint64_t now_ = 0;
+    std::uint64_t last_ping_ = 0;
     std::size_t turn_ = 0;
     unsigned ready_ = 0;
     unsigned launched_ = 0;
