@@ -24,6 +24,7 @@ const char kUsage[] =
     "  --backlog N         max undelivered per subscriber, 0 = off (5000)\n"
     "  --mqtt 3.1.1|5                                        (3.1.1)\n"
     "  --conns C --connect-rate R --hold SEC   storm         (1000, max, 3)\n"
+    "  --max-pending N     storm: connects in progress at once (256)\n"
     "  --drain SEC         give up after SEC without a delivery (5)\n"
     "  --time-limit SEC    hard stop (default: duration + drain + 60)\n"
     "  --broker-pid PID    sample the broker's RSS and CPU from /proc\n"
@@ -83,6 +84,7 @@ bool apply_number(Options& o, const char* name, const char* v) {
     else if (std::strcmp(name, "--conns") == 0 && is_u && u > 0) o.conns = u32;
     else if (std::strcmp(name, "--connect-rate") == 0 && is_d) o.connect_rate = d;
     else if (std::strcmp(name, "--hold") == 0 && is_d) o.hold = d;
+    else if (std::strcmp(name, "--max-pending") == 0 && is_u && u > 0) o.max_pending = u32;
     else if (std::strcmp(name, "--drain") == 0 && is_d && d > 0) o.drain = d;
     else if (std::strcmp(name, "--time-limit") == 0 && is_d && d > 0) o.time_limit = d;
     else if (std::strcmp(name, "--broker-pid") == 0 && is_u && u > 0) o.broker_pid = static_cast<int>(u);
