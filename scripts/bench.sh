@@ -233,6 +233,13 @@ def fmt(x, unit=""):
         return "{:,.0f}{}".format(x, unit)
     return "{:.1f}{}".format(x, unit)
 
+def fmt2(x):
+    return "n/a" if x is None else "{:.2f}".format(x)
+
+for r in runs:
+    if r.get("elapsed_s"):
+        r["bench_load"] = r.get("bench_cpu_s", 0) / r["elapsed_s"]
+
 def ratio(a, b):
     return "{:.2f}x".format(a / b) if a and b else "n/a"
 
@@ -262,6 +269,9 @@ for n in names:
         rows.append("| {} | deliveries per broker CPU-second | {} | {} | {} | |".format(n, fmt(m), fmt(q), ratio(m, q)))
         m, q = med("mote", n, "lat_p99_us"), med("mosquitto", n, "lat_p99_us")
         rows.append("| {} | latency p99 at full load (us) | {} | {} | {} | |".format(n, fmt(m), fmt(q), ratio(m, q)))
+        # How busy the loader was: near 1.0 means mote-bench, not the broker, set the pace.
+        m, q = med("mote", n, "bench_load"), med("mosquitto", n, "bench_load")
+        rows.append("| {} | mote-bench CPU share (1.0 = loader saturated) | {} | {} | | |".format(n, fmt2(m), fmt2(q)))
 table = "\n".join(rows)
 print(table)
 

@@ -1,4 +1,6 @@
 // The human summary and the machine-readable "JSON " line of one run.
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <string>
 
@@ -38,6 +40,11 @@ int Bench::report() {
     const bool have_storm_broker = o_.broker_pid > 0 && baseline_.ok && after_.ok;
     const double cpu = have_broker ? after_.cpu_seconds - before_.cpu_seconds : 0;
     const double per_cpu = cpu > 0 ? static_cast<double>(k_.delivered) / cpu : 0;
+    // The loader's own CPU time: if it nears the run time, the loader is the bottleneck.
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    const double self_cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     const double connect_s = t_connected_ > t_setup_ ? secs(t_connected_ - t_setup_) : 0;
     const double connect_rate = connect_s > 0 ? static_cast<double>(ready_) / connect_s : 0;
     const double rss_per_conn = storm && have_storm_broker && ready_ > 0
@@ -91,6 +98,7 @@ int Bench::report() {
                         cpu, per_cpu);
         }
     }
+    std::printf("  mote-bench     CPU %.2f s over %.2f s\n", self_cpu, secs(t_end_ - t_setup_));
     std::printf("  result         %s\n", errors.empty() ? "OK" : ("ERROR: " + errors).c_str());
 
     std::printf(
@@ -100,7 +108,7 @@ int Bench::report() {
         "\"reordered\":%llu,\"id_reuse\":%llu,\"protocol_errors\":%llu,\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,"
         "\"lat_p999_us\":%.1f,\"lat_max_us\":%.1f,\"conns\":%u,\"connected\":%u,\"connect_per_s\":%.1f,"
         "\"broker_rss_before\":%llu,\"broker_rss_after\":%llu,\"rss_per_conn\":%.1f,\"broker_cpu_s\":%.3f,"
-        "\"deliv_per_cpu_s\":%.1f,\"errors\":\"%s\",\"ok\":%s}\n",
+        "\"deliv_per_cpu_s\":%.1f,\"bench_cpu_s\":%.3f,\"elapsed_s\":%.3f,\"errors\":\"%s\",\"ok\":%s}\n",
         scenario_name(o_.scenario), json_escape(o_.label).c_str(), mqtt::is_v5(o_.version) ? "5.0" : "3.1.1", o_.qos,
         storm ? 0 : o_.pubs, storm ? 0 : o_.subs, o_.payload, o_.rate, o_.window, finish_reason_.c_str(),
         static_cast<unsigned long long>(k_.published), static_cast<unsigned long long>(k_.delivered),
@@ -111,7 +119,7 @@ int Bench::report() {
         us(lat_.quantile(0.5)), us(lat_.quantile(0.99)), us(lat_.quantile(0.999)), us(lat_.max()),
         storm ? o_.conns : 0, storm ? ready_ : 0, connect_rate,
         static_cast<unsigned long long>(storm ? baseline_.rss_bytes : before_.rss_bytes),
-        static_cast<unsigned long long>(after_.rss_bytes), rss_per_conn, cpu, per_cpu, json_escape(errors).c_str(),
+        static_cast<unsigned long long>(after_.rss_bytes), rss_per_conn, cpu, per_cpu, self_cpu, secs(t_end_ - t_setup_), json_escape(errors).c_str(),
         errors.empty() ? "true" : "false");
     std::fflush(stdout);
     return errors.empty() ? 0 : 1;
