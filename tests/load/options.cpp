@@ -29,6 +29,7 @@ const char kUsage[] =
     "  --time-limit SEC    hard stop (default: duration + drain + 60)\n"
     "  --broker-pid PID    sample the broker's RSS and CPU from /proc\n"
     "  --label TEXT        copied into the JSON line\n"
+    "  --self-test         check the latency histogram and exit\n"
     "Exit status: 0 ok; 1 errors (loss at QoS 1/2, duplicates at QoS 2, reordering,\n"
     "protocol or connection errors, time limit); 2 bad usage.\n";
 
