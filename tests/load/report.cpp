@@ -66,6 +66,8 @@ int Bench::report() {
     add(k_.rejected > 0, std::to_string(k_.rejected) + " publishes rejected");
     add(k_.foreign > 0, std::to_string(k_.foreign) + " foreign payloads");
     add(k_.conn_errors > 0, "connection error: " + first_error_);
+    add(!storm && k_.published == 0, "nothing published");
+    add(!storm && k_.published > 0 && k_.delivered == 0, "nothing delivered");
     add(time_limit_hit_, "hard time limit reached");
     add(storm && ready_ < o_.conns, std::to_string(o_.conns - ready_) + " connections not established");
 
