@@ -1,0 +1,288 @@
+// Routing and outgoing delivery: the match, overlapping and shared subscriptions,
+// per-subscriber QoS and flags, the in-flight window, the queue and its drop policy,
+// acknowledgements from subscribers and redelivery on session resume.
+#include <algorithm>
+#include <cstring>
+
+#include "engine/engine_impl.hpp"
+
+namespace mote::broker {
+
+using detail::Connection;
+using detail::Delivery;
+using detail::Inflight;
+using detail::OutAction;
+using detail::OutState;
+using detail::Session;
+using detail::Target;
+using mqtt::PacketType;
+using mqtt::PropertyId;
+using mqtt::Reason;
+
+namespace {
+
+bool expired(const Message& m, Millis now) { return m.expires_at != 0 && m.expires_at <= now; }
+
+std::uint64_t queue_cost(const Delivery& d) { return d.msg->payload.size() + d.msg->topic.size(); }
+
+}  // namespace
+
+Target& Engine::Impl::target_for(Session& s) {
+    if (s.route_epoch == route_epoch) return targets[s.route_slot];
+    s.route_epoch = route_epoch;
+    s.route_slot = targets.size();
+    targets.emplace_back();
+    targets.back().session = &s;
+    return targets.back();
+}
+
+void Engine::Impl::route(const MessagePtr& m, Millis now) {
+    ++route_epoch;
+    targets.clear();
+    match_subs.clear();
+    match_groups.clear();
+    trie.match(m->topic, match_subs, match_groups);
+    for (const detail::SubEntry* e : match_subs) {
+        // No Local [MQTT-3.8.3-3]: not back to the publishing client.
+        if (e->no_local && e->session->client_id == m->origin_client_id) continue;
+        // Overlapping subscriptions: one delivery at the highest QoS, with every
+        // matching Subscription Identifier [MQTT-3.3.4-2] [MQTT-3.3.4-3].
+        Target& t = target_for(*e->session);
+        t.qos = std::max(t.qos, e->qos);
+        t.retain_as_published = t.retain_as_published || e->retain_as_published;
+        if (e->sub_id != 0) t.sub_ids.push_back(e->sub_id);
+    }
+    for (detail::SharedGroup* g : match_groups) {
+        // One member per group, round robin, skipping members whose session is
+        // offline; when every member is offline the next one queues it.
+        const std::size_t n = g->members.size();
+        std::size_t pick = g->next % n;
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t i = (g->next + k) % n;
+            if (g->members[i].session->conn != 0) {
+                pick = i;
+                break;
+            }
+        }
+        g->next = pick + 1;
+        const detail::SubEntry& e = g->members[pick];
+        Target t;
+        t.session = e.session;
+        t.qos = e.qos;
+        t.retain_as_published = e.retain_as_published;
+        if (e.sub_id != 0) t.sub_ids.push_back(e.sub_id);
+        targets.push_back(std::move(t));
+    }
+    for (Target& t : targets) {
+        Delivery d;
+        d.msg = m;
+        d.qos = std::min(m->qos, t.qos);  // downgrade to the granted QoS [MQTT-3.8.4-8]
+        // The retain flag is cleared on normal forwarding unless Retain As Published
+        // [MQTT-3.3.1-12] [MQTT-3.3.1-13].
+        d.retain = t.retain_as_published && m->retain;
+        d.sub_ids = std::move(t.sub_ids);
+        deliver(*t.session, std::move(d), now);
+    }
+    targets.clear();
+}
+
+std::uint32_t Engine::Impl::window(const Connection& c) const {
+    const std::uint32_t mine = cfg.max_inflight_messages == 0 ? 65535u : cfg.max_inflight_messages;
+    return std::min<std::uint32_t>(mine, c.client_receive_max);
+}
+
+void Engine::Impl::deliver(Session& s, Delivery&& d, Millis now) {
+    if (expired(*d.msg, now)) {
+        ++stats.messages_dropped;
+        return;
+    }
+    Connection* c = live_conn(s);
+    if (c == nullptr) {
+        // Offline persistent sessions keep QoS 1/2 only, as mosquitto does by default.
+        if (d.qos > 0) enqueue(s, std::move(d));
+        return;
+    }
+    if (s.queue.empty() && !c->backpressured) {
+        if (d.qos == 0) {
+            send_publish(*c, d, 0, false, now);
+            return;
+        }
+        if (s.inflight.size() < window(*c)) {
+            start_inflight(s, *c, std::move(d), now);
+            return;
+        }
+    }
+    enqueue(s, std::move(d));
+}
+
+void Engine::Impl::note_drop(Session& s) {
+    ++stats.messages_dropped;
+    if (!s.drop_logged) {
+        // One line per burst: the flag is cleared when the queue drains.
+        s.drop_logged = true;
+        if (log.enabled(LogLevel::Warning)) {
+            log.log(LogLevel::Warning, "queue full client=%s queued=%zu: dropping messages", s.client_id.c_str(),
+                    s.queue.size());
+        }
+    }
+}
+
+void Engine::Impl::enqueue(Session& s, Delivery&& d) {
+    const std::uint64_t cost = queue_cost(d);
+    auto full = [&] {
+        return (cfg.max_queued_messages != 0 && s.queue.size() >= cfg.max_queued_messages) ||
+               (cfg.max_queued_bytes != 0 && s.queued_bytes + cost > cfg.max_queued_bytes);
+    };
+    while (full()) {
+        // Drop policy: QoS 0 goes first. A new QoS 0 message is dropped; a new QoS
+        // 1/2 message evicts the oldest queued QoS 0, or is dropped when none is left.
+        auto victim = d.qos == 0 ? s.queue.end()
+                                 : std::find_if(s.queue.begin(), s.queue.end(),
+                                                [](const Delivery& q) { return q.qos == 0; });
+        if (victim == s.queue.end() || s.queue.empty()) {
+            note_drop(s);
+            return;
+        }
+        s.queued_bytes -= queue_cost(*victim);
+        s.queue.erase(victim);
+        note_drop(s);
+    }
+    s.queued_bytes += cost;
+    s.queue.push_back(std::move(d));
+}
+
+std::uint16_t Engine::Impl::next_packet_id(Session& s) {
+    // Never reuse an id whose flow is not complete [MQTT-2.2.1-3]; the window is at
+    // most 65535 so a free id always exists.
+    for (;;) {
+        s.last_id = static_cast<std::uint16_t>(s.last_id + 1);
+        if (s.last_id == 0) continue;
+        if (s.inflight.count(s.last_id) == 0) return s.last_id;
+    }
+}
+
+bool Engine::Impl::start_inflight(Session& s, Connection& c, Delivery&& d, Millis now) {
+    const std::uint16_t id = next_packet_id(s);
+    if (!send_publish(c, d, id, false, now)) return false;
+    Inflight f;
+    f.packet_id = id;
+    f.seq = s.next_seq++;
+    f.state = d.qos == 1 ? OutState::AwaitPuback : OutState::AwaitPubrec;
+    f.d = std::move(d);
+    s.inflight.emplace(id, std::move(f));
+    return true;
+}
+
+bool Engine::Impl::send_publish(Connection& c, const Delivery& d, std::uint16_t packet_id, bool dup, Millis now) {
+    const Message& m = *d.msg;
+    mqtt::Publish p;
+    p.qos = d.qos;
+    p.dup = dup;  // [MQTT-3.3.1-1]: set on redelivery only
+    p.retain = d.retain;
+    p.topic = mqtt::Bytes::of(m.topic.data(), m.topic.size());
+    p.packet_id = packet_id;
+    p.payload = mqtt::Bytes(m.payload.data(), m.payload.size());
+    if (mqtt::is_v5(c.version)) {
+        const std::size_t base = m.properties.size();
+        props_buf.resize(base + 8 + 5 * d.sub_ids.size());
+        if (base != 0) std::memcpy(props_buf.data(), m.properties.data(), base);
+        mqtt::PropertyBuilder b(props_buf.data() + base, props_buf.size() - base);
+        if (m.expires_at != 0) {
+            if (m.expires_at <= now && !dup) {
+                ++stats.messages_dropped;  // expired before onward delivery started
+                return false;
+            }
+            // The interval left, rounded up [MQTT-3.3.2-6].
+            const Millis left = m.expires_at > now ? m.expires_at - now : 0;
+            b.add_u32(PropertyId::MessageExpiryInterval, static_cast<std::uint32_t>((left + 999) / 1000));
+        }
+        for (std::uint32_t id : d.sub_ids) b.add_varint(PropertyId::SubscriptionIdentifier, id);
+        p.props = mqtt::Properties(mqtt::Bytes(props_buf.data(), base + b.size()));
+    } else if (expired(m, now) && !dup) {
+        ++stats.messages_dropped;
+        return false;
+    }
+    const std::size_t header = mqtt::publish_header_size(p, c.version);
+    if (header == 0 || (c.client_max_packet != 0 && header + m.payload.size() > c.client_max_packet)) {
+        // Larger than the subscriber's Maximum Packet Size: dropped for it
+        // [MQTT-3.1.2-25].
+        ++stats.messages_dropped;
+        return false;
+    }
+    enc.resize(header);
+    if (mqtt::encode_publish_header(p, c.version, enc.data(), enc.size()) == 0) return false;
+    ++stats.messages_sent;
+    stats.bytes_sent += header + m.payload.size();
+    if (io.send_publish(c.id, mqtt::Bytes(enc.data(), header), d.msg) == SendResult::Backpressure) {
+        c.backpressured = true;
+    }
+    return true;
+}
+
+void Engine::Impl::pump(Session& s, Connection& c, Millis now) {
+    while (!c.backpressured && !s.queue.empty()) {
+        Delivery& front = s.queue.front();
+        if (front.qos > 0 && s.inflight.size() >= window(c)) break;
+        Delivery d = std::move(front);
+        s.queue.pop_front();
+        s.queued_bytes -= queue_cost(d);
+        if (expired(*d.msg, now)) {
+            ++stats.messages_dropped;  // 5.0 §3.3.2.3.3: never sent once expired
+            continue;
+        }
+        if (d.qos == 0) {
+            send_publish(c, d, 0, false, now);
+        } else {
+            start_inflight(s, c, std::move(d), now);
+        }
+    }
+    if (s.queue.empty()) s.drop_logged = false;
+}
+
+void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Millis now) {
+    Session& s = *c.session;
+    auto it = s.inflight.find(a.packet_id);
+    if (it == s.inflight.end()) {
+        // HOSTILE row 51: unknown PUBACK/PUBCOMP are ignored; an unknown PUBREC is
+        // answered with PUBREL 0x92 (5.0 §4.3.3) so the client can finish its side.
+        if (type == PacketType::Pubrec && !mqtt::is_error(a.reason)) {
+            send_ack(c, PacketType::Pubrel, a.packet_id, Reason::PacketIdentifierNotFound);
+        }
+        return;
+    }
+    const detail::OutTransition t = detail::out_transition(it->second.state, type, a.reason);
+    switch (t.action) {
+    case OutAction::ProtocolError:
+        fail(c, {Reason::ProtocolError, "acknowledgement of the wrong type"}, now);
+        return;
+    case OutAction::SendPubrel:
+        it->second.state = t.next;
+        send_ack(c, PacketType::Pubrel, a.packet_id, Reason::Success);
+        return;
+    case OutAction::Complete:
+        s.inflight.erase(it);
+        pump(s, c, now);
+        return;
+    }
+}
+
+void Engine::Impl::resume_session(Session& s, Connection& c, Millis now) {
+    // [MQTT-4.4.0-1]: resend unacknowledged PUBLISH (DUP set) and PUBREL packets
+    // with their original packet ids, in their original order.
+    std::vector<Inflight*> order;
+    order.reserve(s.inflight.size());
+    for (auto& kv : s.inflight) order.push_back(&kv.second);
+    std::sort(order.begin(), order.end(), [](const Inflight* x, const Inflight* y) { return x->seq < y->seq; });
+    std::vector<std::uint16_t> dropped;
+    for (Inflight* f : order) {
+        if (f->state == OutState::AwaitPubcomp) {
+            send_ack(c, PacketType::Pubrel, f->packet_id, Reason::Success);
+        } else if (!send_publish(c, f->d, f->packet_id, true, now)) {
+            dropped.push_back(f->packet_id);  // too large for the new connection
+        }
+    }
+    for (std::uint16_t id : dropped) s.inflight.erase(id);
+    pump(s, c, now);
+}
+
+}  // namespace mote::broker

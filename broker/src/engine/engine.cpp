@@ -1,0 +1,147 @@
+// Engine's public entry points and the per-packet dispatch.
+#include "engine/engine_impl.hpp"
+
+namespace mote::broker {
+
+using detail::Connection;
+using detail::ConnState;
+using mqtt::PacketType;
+using mqtt::Reason;
+
+Engine::Impl::Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now)
+    : cfg(c), log(l), io(i), started_at(now), sessions(memory_sessions), retained(memory_retained) {
+    schedule_sys(now);
+}
+
+Connection* Engine::Impl::find_conn(ConnectionId id) {
+    auto it = conns.find(id);
+    return it == conns.end() ? nullptr : &it->second;
+}
+
+Connection* Engine::Impl::live_conn(const detail::Session& s) {
+    if (s.conn == 0) return nullptr;
+    Connection* c = find_conn(s.conn);
+    return (c != nullptr && c->state == ConnState::Connected) ? c : nullptr;
+}
+
+void Engine::Impl::on_packet(Connection& c, std::uint8_t first_byte, mqtt::Bytes body, Millis now) {
+    if (c.state == ConnState::AwaitConnect) {
+        on_connect_packet(c, first_byte, body, now);
+        return;
+    }
+    mqtt::DecodeOptions opts;
+    opts.version = c.version;
+    opts.sender = mqtt::Role::Client;
+    mqtt::Packet p;
+    if (mqtt::Error e = mqtt::decode(first_byte, body, opts, p)) {
+        fail(c, e, now);
+        return;
+    }
+    on_connected_packet(c, p, now);
+}
+
+void Engine::Impl::on_connected_packet(Connection& c, const mqtt::Packet& p, Millis now) {
+    switch (p.type) {
+    case PacketType::Publish:
+        on_publish(c, p.publish, now);
+        return;
+    case PacketType::Puback:
+    case PacketType::Pubrec:
+    case PacketType::Pubcomp:
+        on_ack(c, p.type, p.ack, now);
+        return;
+    case PacketType::Pubrel:
+        on_pubrel(c, p.ack);
+        return;
+    case PacketType::Subscribe:
+        on_subscribe(c, p.subscribe, now);
+        return;
+    case PacketType::Unsubscribe:
+        on_unsubscribe(c, p.unsubscribe);
+        return;
+    case PacketType::Pingreq:
+        send_packet(c, mqtt::make_ping(PacketType::Pingresp));
+        return;
+    case PacketType::Disconnect:
+        on_disconnect(c, p.disconnect, now);
+        return;
+    case PacketType::Connect:
+        // [MQTT-3.1.0-2]: a second CONNECT is a Protocol Error.
+        fail(c, {Reason::ProtocolError, "second CONNECT"}, now);
+        return;
+    case PacketType::Auth:
+        // No enhanced authentication is configured, so the CONNECT had no
+        // Authentication Method and the client must not send AUTH [MQTT-4.12.0-7].
+        fail(c, {Reason::ProtocolError, "AUTH without Authentication Method"}, now);
+        return;
+    default:
+        // Server-to-client packets (CONNACK, SUBACK, UNSUBACK, PINGRESP) from a client.
+        fail(c, {Reason::ProtocolError, "server packet from a client"}, now);
+        return;
+    }
+}
+
+Engine::Engine(const BrokerConfig& cfg, Logger& log, Io& io, Millis now)
+    : impl_(std::make_unique<Impl>(cfg, log, io, now)) {}
+
+Engine::~Engine() = default;
+
+void Engine::on_open(ConnectionId id, const PeerInfo& peer, Millis now) {
+    if (impl_->shut_down || impl_->conns.count(id) != 0) return;
+    Connection& c = impl_->conns[id];
+    c.id = id;
+    c.peer = peer;
+    c.opened_at = now;
+    c.last_rx = now;
+    if (impl_->cfg.connect_timeout != 0) {
+        impl_->schedule_conn(c, now + Millis{impl_->cfg.connect_timeout} * 1000);
+    }
+}
+
+void Engine::on_packet(ConnectionId id, std::uint8_t first_byte, mqtt::Bytes body, std::size_t wire_size,
+                       Millis now) {
+    Connection* c = impl_->find_conn(id);
+    if (c == nullptr) return;  // closed by the engine: nothing after close() is processed
+    impl_->stats.bytes_received += wire_size;
+    c->last_rx = now;
+    impl_->on_packet(*c, first_byte, body, now);
+}
+
+void Engine::on_frame_error(ConnectionId id, mqtt::Error error, Millis now) {
+    Connection* c = impl_->find_conn(id);
+    if (c == nullptr) return;
+    if (error.ok()) error = {Reason::MalformedPacket, "framing error"};
+    impl_->fail(*c, error, now);
+}
+
+void Engine::on_closed(ConnectionId id, Millis now) {
+    Connection* c = impl_->find_conn(id);
+    if (c == nullptr) return;  // we closed it ourselves and already cleaned up
+    // The peer went away without DISCONNECT: publish the Will [MQTT-3.1.2-8].
+    impl_->drop_connection(*c, now, detail::CloseKind::Abnormal);
+}
+
+void Engine::on_writable(ConnectionId id, Millis now) {
+    Connection* c = impl_->find_conn(id);
+    if (c == nullptr) return;
+    c->backpressured = false;
+    if (c->state == ConnState::Connected && c->session != nullptr) impl_->pump(*c->session, *c, now);
+}
+
+void Engine::tick(Millis now) {
+    auto& timers = impl_->timers;
+    while (!timers.empty() && timers.begin()->first <= now) {
+        auto node = timers.extract(timers.begin());
+        impl_->run_timer(node.key(), node.mapped(), now);
+    }
+}
+
+Millis Engine::next_deadline() const { return impl_->timers.empty() ? 0 : impl_->timers.begin()->first; }
+
+void Engine::shutdown(Millis now) { impl_->shutdown(now); }
+
+std::uint32_t Engine::max_incoming_packet_size() const { return impl_->cfg.max_packet_size; }
+
+const EngineStats& Engine::stats() const { return impl_->stats; }
+
+}  // namespace mote::broker

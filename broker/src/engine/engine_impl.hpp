@@ -1,0 +1,171 @@
+// Engine::Impl: the engine's state and its handlers, split over several .cpp files
+// (connect, publish, delivery, subscribe, lifecycle, sys topics, wire replies).
+// Private to broker/src/engine.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/session.hpp"
+#include "engine/session_store.hpp"
+#include "engine/subscription_trie.hpp"
+#include "mote/broker/engine.hpp"
+#include "mote/common/codec.hpp"
+
+namespace mote::broker {
+
+namespace detail {
+
+enum class ConnState : std::uint8_t { AwaitConnect, Connected };
+
+// How a connection ends, which decides the fate of the Will.
+enum class CloseKind : std::uint8_t {
+    Normal,    // DISCONNECT 0x00: the Will is discarded [MQTT-3.1.2-10]
+    Abnormal,  // anything else: the Will is published (after its delay)
+    Shutdown,  // broker shutdown: no Will
+};
+
+struct Connection {
+    ConnectionId id = 0;
+    PeerInfo peer;
+    ConnState state = ConnState::AwaitConnect;
+    mqtt::Version version = mqtt::Version::V3_1_1;
+    bool version_known = false;  // set from the CONNECT, even a rejected one
+    Session* session = nullptr;
+    Millis opened_at = 0;
+    Millis last_rx = 0;
+    Millis timer_at = 0;  // the live entry in the timer queue
+    std::uint16_t keepalive_s = 0;
+    std::uint16_t client_receive_max = 65535;
+    std::uint32_t client_max_packet = 0;  // 0: no limit
+    bool backpressured = false;
+    bool connect_expiry_zero = false;  // CONNECT had Session Expiry Interval 0 (5.0)
+    std::vector<std::string> aliases;  // client -> broker Topic Aliases, index alias-1
+};
+
+enum class TimerKind : std::uint8_t { Conn, Session, Sys };
+
+struct TimerRef {
+    TimerKind kind = TimerKind::Sys;
+    ConnectionId conn = 0;
+    std::string client_id;
+};
+
+// One subscriber of a publish being routed.
+struct Target {
+    Session* session = nullptr;
+    std::uint8_t qos = 0;
+    bool retain_as_published = false;
+    std::vector<std::uint32_t> sub_ids;
+};
+
+// The level cap for topic filters (mosquitto uses 200 as well) [MQTT-4.7.3-3]
+// leaves the limit to the server; deeper filters get 0x8F / 0x80.
+constexpr std::size_t kMaxFilterLevels = 200;
+
+}  // namespace detail
+
+struct Engine::Impl {
+    Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now);
+
+    BrokerConfig cfg;
+    Logger& log;
+    Io& io;
+    Millis started_at;
+    EngineStats stats;
+    std::unordered_map<ConnectionId, detail::Connection> conns;
+    detail::MemorySessionStore memory_sessions;
+    detail::MemoryRetainedStore memory_retained;
+    detail::SessionStore& sessions;
+    detail::RetainedStore& retained;
+    detail::SubscriptionTrie trie;
+    std::multimap<Millis, detail::TimerRef> timers;
+    std::uint64_t assigned_ids = 0;
+    bool shut_down = false;
+
+    // Scratch buffers reused across calls (no allocation per message once warm).
+    std::vector<std::uint8_t> enc;
+    std::vector<std::uint8_t> props_buf;
+    std::vector<const detail::SubEntry*> match_subs;
+    std::vector<detail::SharedGroup*> match_groups;
+    std::vector<detail::Target> targets;
+    std::uint64_t route_epoch = 0;
+
+    // engine.cpp: dispatch
+    void on_packet(detail::Connection& c, std::uint8_t first_byte, mqtt::Bytes body, Millis now);
+    void on_connected_packet(detail::Connection& c, const mqtt::Packet& p, Millis now);
+    detail::Connection* find_conn(ConnectionId id);
+    detail::Connection* live_conn(const detail::Session& s);
+
+    // connect.cpp
+    void on_connect_packet(detail::Connection& c, std::uint8_t first_byte, mqtt::Bytes body, Millis now);
+    mqtt::Error check_connect(const detail::Connection& c, const mqtt::Connect& p) const;
+    void accept_connect(detail::Connection& c, const mqtt::Connect& p, Millis now);
+    detail::Session& attach_session(detail::Connection& c, const mqtt::Connect& p, const std::string& id,
+                                    bool& present, Millis now);
+    void send_connack_ok(detail::Connection& c, const mqtt::Connect& p, bool present, bool assigned,
+                         std::uint16_t server_keepalive);
+    std::string assign_client_id();
+    MessagePtr make_will(const mqtt::Connect& p, const std::string& client_id, Millis now) const;
+
+    // publish.cpp
+    void on_publish(detail::Connection& c, const mqtt::Publish& p, Millis now);
+    mqtt::Error resolve_alias(detail::Connection& c, const mqtt::Publish& p, std::string_view& topic) const;
+    MessagePtr make_message(const mqtt::Publish& p, std::string_view topic, const std::string& origin,
+                            Millis now) const;
+    void on_pubrel(detail::Connection& c, const mqtt::Ack& a);
+    void publish_message(const MessagePtr& m, Millis now);
+
+    // delivery.cpp
+    void route(const MessagePtr& m, Millis now);
+    detail::Target& target_for(detail::Session& s);
+    void deliver(detail::Session& s, detail::Delivery&& d, Millis now);
+    void enqueue(detail::Session& s, detail::Delivery&& d);
+    void note_drop(detail::Session& s);
+    void pump(detail::Session& s, detail::Connection& c, Millis now);
+    bool start_inflight(detail::Session& s, detail::Connection& c, detail::Delivery&& d, Millis now);
+    bool send_publish(detail::Connection& c, const detail::Delivery& d, std::uint16_t packet_id, bool dup,
+                      Millis now);
+    std::uint32_t window(const detail::Connection& c) const;
+    std::uint16_t next_packet_id(detail::Session& s);
+    void on_ack(detail::Connection& c, mqtt::PacketType type, const mqtt::Ack& a, Millis now);
+    void resume_session(detail::Session& s, detail::Connection& c, Millis now);
+
+    // subscribe.cpp
+    void on_subscribe(detail::Connection& c, const mqtt::Subscribe& p, Millis now);
+    void on_unsubscribe(detail::Connection& c, const mqtt::Unsubscribe& p);
+    void send_retained(detail::Session& s, std::string_view filter, std::uint8_t qos, std::uint32_t sub_id,
+                       Millis now);
+    void remove_all_subscriptions(detail::Session& s);
+
+    // lifecycle.cpp
+    void fail(detail::Connection& c, mqtt::Error e, Millis now);
+    void drop_connection(detail::Connection& c, Millis now, detail::CloseKind kind);
+    void detach_session(detail::Session& s, Millis now, detail::CloseKind kind);
+    void destroy_session(detail::Session& s);
+    void publish_will(detail::Session& s, Millis now);
+    void on_disconnect(detail::Connection& c, const mqtt::Disconnect& d, Millis now);
+    void schedule_conn(detail::Connection& c, Millis at);
+    void schedule_session(detail::Session& s);
+    void run_timer(Millis at, const detail::TimerRef& t, Millis now);
+    void conn_timer(detail::Connection& c, Millis now);
+    void session_timer(detail::Session& s, Millis now);
+    void shutdown(Millis now);
+
+    // sys_topics.cpp
+    void publish_sys(Millis now);
+    void schedule_sys(Millis now);
+
+    // wire.cpp: replies. Each encodes into `enc` and sends.
+    SendResult send_packet(detail::Connection& c, const mqtt::Packet& p);
+    void send_ack(detail::Connection& c, mqtt::PacketType type, std::uint16_t id, mqtt::Reason reason);
+    void send_disconnect(detail::Connection& c, mqtt::Reason reason);
+    void send_connack_code(detail::Connection& c, std::uint8_t code);
+};
+
+}  // namespace mote::broker

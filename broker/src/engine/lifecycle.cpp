@@ -1,0 +1,229 @@
+// How connections and sessions end: the one protocol-error reply function (STYLE
+// #6), closing, Wills, session expiry, timers (CONNECT timeout, keepalive, Will
+// delay, session expiry, $SYS) and shutdown.
+#include <algorithm>
+
+#include "engine/engine_impl.hpp"
+
+namespace mote::broker {
+
+using detail::CloseKind;
+using detail::Connection;
+using detail::ConnState;
+using detail::Session;
+using detail::TimerKind;
+using detail::TimerRef;
+using mqtt::PropertyId;
+using mqtt::Reason;
+
+namespace {
+
+// The 3.1/3.1.1 CONNACK return code for a refused CONNECT, where 3.1.1 §3.2.2.3
+// has one; other failures are a plain close. 0 means none.
+std::uint8_t connack_311_code(Reason r) {
+    switch (r) {
+    case Reason::UnsupportedProtocolVersion:
+        return 0x01;
+    case Reason::ClientIdentifierNotValid:
+        return 0x02;
+    case Reason::ServerUnavailable:
+    case Reason::ServerBusy:
+        return 0x03;
+    case Reason::BadUserNameOrPassword:
+        return 0x04;
+    case Reason::NotAuthorized:
+        return 0x05;
+    default:
+        return 0;
+    }
+}
+
+}  // namespace
+
+void Engine::Impl::fail(Connection& c, mqtt::Error e, Millis now) {
+    if (log.enabled(LogLevel::Notice)) {
+        log.log(LogLevel::Notice, "closing conn=%llu client=%s reason=0x%02x (%s)",
+                static_cast<unsigned long long>(c.id), c.session ? c.session->client_id.c_str() : "-",
+                static_cast<unsigned>(e.reason), e.cause);
+    }
+    const bool v5 = c.version_known && mqtt::is_v5(c.version);
+    if (c.state == ConnState::AwaitConnect) {
+        if (v5) {
+            send_connack_code(c, static_cast<std::uint8_t>(e.reason));
+        } else if (c.version_known && connack_311_code(e.reason) != 0) {
+            send_connack_code(c, connack_311_code(e.reason));
+        }
+    } else if (v5 && mqtt::is_error(e.reason)) {
+        send_disconnect(c, e.reason);
+    }
+    // A protocol-error close publishes the Will (5.0 §3.1.2.5, 3.1.1 §3.1.2.5).
+    drop_connection(c, now, CloseKind::Abnormal);
+}
+
+void Engine::Impl::drop_connection(Connection& c, Millis now, CloseKind kind) {
+    const ConnectionId id = c.id;
+    Session* s = c.session;
+    if (c.state == ConnState::Connected && stats.clients_connected > 0) --stats.clients_connected;
+    if (s != nullptr && log.enabled(LogLevel::Info)) {
+        log.log(LogLevel::Info, "disconnect client=%s kind=%u", s->client_id.c_str(), static_cast<unsigned>(kind));
+    }
+    conns.erase(id);  // `c` is gone from here on
+    io.close(id);
+    if (s != nullptr && s->conn == id) detach_session(*s, now, kind);
+}
+
+void Engine::Impl::detach_session(Session& s, Millis now, CloseKind kind) {
+    s.conn = 0;
+    std::uint32_t expiry = s.expiry_s;
+    if (expiry == detail::kNeverExpires && cfg.persistent_client_expiration != 0) {
+        expiry = static_cast<std::uint32_t>(std::min<std::uint64_t>(cfg.persistent_client_expiration,
+                                                                    detail::kNeverExpires - 1));
+    }
+    if (kind == CloseKind::Abnormal && s.will) {
+        // The Will goes out after its delay or when the session ends, whichever is
+        // first [MQTT-3.1.3-9] (5.0 §3.1.3.2.2).
+        const std::uint32_t delay = std::min(s.will_delay_s, expiry);
+        if (delay == 0) {
+            publish_will(s, now);
+        } else {
+            s.will_at = now + Millis{delay} * 1000;
+        }
+    } else {
+        s.will.reset();  // [MQTT-3.1.2-10]: discarded on a normal DISCONNECT
+    }
+    if (kind == CloseKind::Shutdown) return;  // sessions stay as they are
+    if (expiry == 0) {
+        destroy_session(s);
+        return;
+    }
+    s.expires_at = expiry == detail::kNeverExpires ? 0 : now + Millis{expiry} * 1000;
+    schedule_session(s);
+}
+
+void Engine::Impl::publish_will(Session& s, Millis now) {
+    MessagePtr w = std::move(s.will);
+    s.will.reset();
+    s.will_at = 0;
+    if (!w) return;
+    if (s.will_expiry_s != 0) {
+        // The Will's Message Expiry Interval counts from when it is published.
+        auto copy = std::make_shared<Message>(*w);
+        copy->received_at = now;
+        copy->expires_at = now + Millis{s.will_expiry_s} * 1000;
+        w = std::move(copy);
+    }
+    ++stats.messages_received;
+    publish_message(w, now);
+}
+
+void Engine::Impl::destroy_session(Session& s) {
+    remove_all_subscriptions(s);
+    for (auto& kv : conns) {
+        if (kv.second.session == &s) kv.second.session = nullptr;  // defensive: none expected
+    }
+    const std::string id = s.client_id;
+    sessions.erase(id);  // `s` is gone from here on
+    stats.clients_total = sessions.size();
+}
+
+void Engine::Impl::on_disconnect(Connection& c, const mqtt::Disconnect& d, Millis now) {
+    Session& s = *c.session;
+    if (mqtt::is_v5(c.version)) {
+        mqtt::Property p;
+        if (d.props.find(PropertyId::SessionExpiryInterval, p)) {
+            if (c.connect_expiry_zero && p.number != 0) {
+                // 5.0 §3.14.2.2.2: 0 in CONNECT cannot become non-zero (HOSTILE row 61).
+                fail(c, {Reason::ProtocolError, "session expiry changed from 0"}, now);
+                return;
+            }
+            s.expiry_s = p.number;
+        }
+    }
+    // Only Normal Disconnection (0x00) discards the Will; 0x04 and the error codes
+    // publish it (5.0 §3.1.2.5). 3.1.1 DISCONNECT always discards it.
+    const bool normal = d.reason == Reason::Success || !mqtt::is_v5(c.version);
+    drop_connection(c, now, normal ? CloseKind::Normal : CloseKind::Abnormal);
+}
+
+void Engine::Impl::schedule_conn(Connection& c, Millis at) {
+    c.timer_at = at;
+    TimerRef t;
+    t.kind = TimerKind::Conn;
+    t.conn = c.id;
+    timers.emplace(at, std::move(t));
+}
+
+void Engine::Impl::schedule_session(Session& s) {
+    Millis at = s.expires_at;
+    if (s.will_at != 0 && (at == 0 || s.will_at < at)) at = s.will_at;
+    s.timer_at = at;
+    if (at == 0) return;
+    TimerRef t;
+    t.kind = TimerKind::Session;
+    t.client_id = s.client_id;
+    timers.emplace(at, std::move(t));
+}
+
+void Engine::Impl::run_timer(Millis at, const TimerRef& t, Millis now) {
+    switch (t.kind) {
+    case TimerKind::Conn:
+        if (Connection* c = find_conn(t.conn); c != nullptr && c->timer_at == at) conn_timer(*c, now);
+        return;
+    case TimerKind::Session:
+        if (Session* s = sessions.find(t.client_id); s != nullptr && s->timer_at == at && s->conn == 0) {
+            session_timer(*s, now);
+        }
+        return;
+    case TimerKind::Sys:
+        publish_sys(now);
+        schedule_sys(now);
+        return;
+    }
+}
+
+void Engine::Impl::conn_timer(Connection& c, Millis now) {
+    c.timer_at = 0;
+    if (c.state == ConnState::AwaitConnect) {
+        // No CONNECT within connect_timeout: close without a reply.
+        drop_connection(c, now, CloseKind::Abnormal);
+        return;
+    }
+    if (c.keepalive_s == 0) return;
+    // [MQTT-3.1.2-22] (3.1.1 [MQTT-3.1.2-24]): nothing for 1.5 keepalive periods.
+    const Millis deadline = c.last_rx + Millis{c.keepalive_s} * 1500;
+    if (now >= deadline) {
+        fail(c, {Reason::KeepAliveTimeout, "keepalive timeout"}, now);
+        return;
+    }
+    schedule_conn(c, deadline);
+}
+
+void Engine::Impl::session_timer(Session& s, Millis now) {
+    s.timer_at = 0;
+    if (s.will_at != 0 && s.will_at <= now) publish_will(s, now);
+    if (s.expires_at != 0 && s.expires_at <= now) {
+        publish_will(s, now);  // the session ends: a still-delayed Will goes now
+        if (log.enabled(LogLevel::Info)) log.log(LogLevel::Info, "session expired client=%s", s.client_id.c_str());
+        destroy_session(s);
+        return;
+    }
+    schedule_session(s);
+}
+
+void Engine::Impl::shutdown(Millis now) {
+    shut_down = true;
+    std::vector<ConnectionId> ids;
+    ids.reserve(conns.size());
+    for (const auto& kv : conns) ids.push_back(kv.first);
+    for (ConnectionId id : ids) {
+        Connection* c = find_conn(id);
+        if (c == nullptr) continue;
+        if (c->state == ConnState::Connected && mqtt::is_v5(c->version)) {
+            send_disconnect(*c, Reason::ServerShuttingDown);
+        }
+        drop_connection(*c, now, CloseKind::Shutdown);
+    }
+    timers.clear();
+}
+
+}  // namespace mote::broker

@@ -1,0 +1,147 @@
+// Incoming PUBLISH and PUBREL: topic aliases, flow control, QoS 1/2 receipt, size
+// limits, the retained store, and handing the message to routing.
+#include "engine/engine_impl.hpp"
+
+namespace mote::broker {
+
+using detail::Connection;
+using detail::Session;
+using mqtt::PacketType;
+using mqtt::PropertyId;
+using mqtt::Reason;
+
+namespace {
+
+std::string_view view(mqtt::Bytes b) { return {b.chars(), b.size}; }
+
+bool is_sys_topic(std::string_view t) { return t.substr(0, 5) == "$SYS/" || t == "$SYS"; }
+
+}  // namespace
+
+mqtt::Error Engine::Impl::resolve_alias(Connection& c, const mqtt::Publish& p, std::string_view& topic) const {
+    mqtt::Property alias;
+    if (!mqtt::is_v5(c.version) || !p.props.find(PropertyId::TopicAlias, alias)) {
+        if (topic.empty()) return {Reason::ProtocolError, "empty topic without alias"};
+        return mqtt::kOk;
+    }
+    // [MQTT-3.3.2-8] [MQTT-3.2.2-17]: 0 and values above our Topic Alias Maximum.
+    if (alias.number == 0 || alias.number > cfg.max_topic_alias) return {Reason::TopicAliasInvalid, "topic alias"};
+    const std::size_t idx = alias.number - 1;
+    if (!topic.empty()) {
+        if (c.aliases.size() <= idx) c.aliases.resize(idx + 1);
+        if (c.aliases[idx] != topic) c.aliases[idx].assign(topic);
+        return mqtt::kOk;
+    }
+    if (idx >= c.aliases.size() || c.aliases[idx].empty()) {
+        // 5.0 §3.3.2.3.4: an alias with no mapping is a Protocol Error.
+        return {Reason::ProtocolError, "unmapped topic alias"};
+    }
+    topic = c.aliases[idx];
+    return mqtt::kOk;
+}
+
+MessagePtr Engine::Impl::make_message(const mqtt::Publish& p, std::string_view topic, const std::string& origin,
+                                      Millis now) const {
+    auto m = std::make_shared<Message>();
+    m->topic.assign(topic);
+    m->payload.assign(p.payload.data, p.payload.data + p.payload.size);
+    m->qos = p.qos;
+    m->retain = p.retain;
+    m->received_at = now;
+    m->origin_client_id = origin;
+    if (!p.props.empty()) {
+        mqtt::Property exp;
+        if (p.props.find(PropertyId::MessageExpiryInterval, exp)) m->expires_at = now + Millis{exp.number} * 1000;
+        // Forward everything else in order (user properties, payload format, content
+        // type, response topic, correlation data) [MQTT-3.3.2-17] [MQTT-3.3.2-20]
+        // [MQTT-3.3.2-15]; Topic Alias and Subscription Identifier are per hop.
+        m->properties.resize(p.props.raw().size);
+        mqtt::PropertyBuilder b(m->properties.data(), m->properties.size());
+        for (const mqtt::Property& pr : p.props) {
+            if (pr.id == PropertyId::TopicAlias || pr.id == PropertyId::SubscriptionIdentifier ||
+                pr.id == PropertyId::MessageExpiryInterval) {
+                continue;
+            }
+            b.add(pr);
+        }
+        m->properties.resize(b.size());
+    }
+    return m;
+}
+
+void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now) {
+    Session& s = *c.session;
+    const bool v5 = mqtt::is_v5(c.version);
+    std::string_view topic = view(p.topic);
+    if (mqtt::Error e = resolve_alias(c, p, topic)) {
+        fail(c, e, now);
+        return;
+    }
+    if (v5 && p.props.has(PropertyId::SubscriptionIdentifier)) {
+        // [MQTT-3.3.4-6]: a client must not send a Subscription Identifier.
+        fail(c, {Reason::ProtocolError, "subscription identifier in PUBLISH"}, now);
+        return;
+    }
+    if (p.retain && !cfg.retain_available) {
+        fail(c, {Reason::RetainNotSupported, "retain unavailable"}, now);  // [MQTT-3.2.2-14]
+        return;
+    }
+    if (p.qos == 2 && s.incoming_qos2.count(p.packet_id) != 0) {
+        // [MQTT-4.3.3-10]: PUBREC again, no second onward delivery.
+        send_ack(c, PacketType::Pubrec, p.packet_id, Reason::Success);
+        return;
+    }
+    if (v5 && p.qos == 2 && cfg.max_inflight_messages != 0 &&
+        s.incoming_qos2.size() >= cfg.max_inflight_messages) {
+        // More unacknowledged QoS 2 than our Receive Maximum [MQTT-3.3.4-9]. QoS 1
+        // is acknowledged at once, so only QoS 2 flows can be outstanding.
+        fail(c, {Reason::ReceiveMaximumExceeded, "receive maximum exceeded"}, now);
+        return;
+    }
+    ++stats.messages_received;
+    const PacketType ack = p.qos == 1 ? PacketType::Puback : PacketType::Pubrec;
+    if (cfg.message_size_limit != 0 && p.payload.size > cfg.message_size_limit) {
+        // Policy: the message is dropped. 5.0 QoS > 0 is told so with 0x97 Quota
+        // Exceeded; 3.1.1 has no way to say it, so it is acknowledged and dropped.
+        ++stats.messages_dropped;
+        if (p.qos > 0) send_ack(c, ack, p.packet_id, v5 ? Reason::QuotaExceeded : Reason::Success);
+        if (p.qos == 2 && !v5) s.incoming_qos2.insert(p.packet_id);
+        return;
+    }
+    if (!is_sys_topic(topic)) {
+        // Clients cannot publish into $SYS: such messages are acknowledged and dropped.
+        publish_message(make_message(p, topic, s.client_id, now), now);
+    }
+    if (p.qos == 1) send_ack(c, PacketType::Puback, p.packet_id, Reason::Success);
+    if (p.qos == 2) {
+        s.incoming_qos2.insert(p.packet_id);
+        send_ack(c, PacketType::Pubrec, p.packet_id, Reason::Success);
+    }
+}
+
+void Engine::Impl::publish_message(const MessagePtr& m, Millis now) {
+    if (m->retain) {
+        // [MQTT-3.3.1-5] store (replacing), [MQTT-3.3.1-6]/[MQTT-3.3.1-10] an empty
+        // payload clears the retained message and is not stored.
+        if (m->payload.empty()) {
+            retained.clear(m->topic);
+        } else {
+            retained.set(m->topic, m);
+        }
+        stats.retained_messages = retained.size();
+    }
+    route(m, now);
+}
+
+void Engine::Impl::on_pubrel(Connection& c, const mqtt::Ack& a) {
+    Session& s = *c.session;
+    if (s.incoming_qos2.erase(a.packet_id) != 0) {
+        send_ack(c, PacketType::Pubcomp, a.packet_id, Reason::Success);
+        return;
+    }
+    // HOSTILE row 51: a PUBREL for an unknown id gets PUBCOMP 0x92 in 5.0 and a
+    // plain PUBCOMP in 3.1.1.
+    send_ack(c, PacketType::Pubcomp, a.packet_id, Reason::PacketIdentifierNotFound);
+}
+
+}  // namespace mote::broker

@@ -1,0 +1,67 @@
+// Where sessions and retained messages live. The engine reaches them only through
+// these two small interfaces so that a durable store (SQLite, later) can implement
+// them; today only the in-memory implementations exist. A durable implementation
+// also gets the *_changed() hooks to write through.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "engine/session.hpp"
+#include "mote/broker/message.hpp"
+
+namespace mote::broker::detail {
+
+class SessionStore {
+public:
+    virtual ~SessionStore() = default;
+    // The session of `client_id`, or null. The pointer stays valid until erase().
+    virtual Session* find(const std::string& client_id) = 0;
+    // Creates an empty session; `client_id` must not exist yet.
+    virtual Session& create(const std::string& client_id) = 0;
+    virtual void erase(const std::string& client_id) = 0;
+    virtual std::size_t size() const = 0;
+    virtual void for_each(const std::function<void(Session&)>& fn) = 0;
+    // Persistence hook: a session's durable state (subscriptions, in-flight and
+    // queued messages, expiry) changed.
+    virtual void session_changed(const Session&) {}
+};
+
+class RetainedStore {
+public:
+    virtual ~RetainedStore() = default;
+    virtual void set(const std::string& topic, MessagePtr msg) = 0;
+    virtual void clear(const std::string& topic) = 0;
+    virtual std::size_t size() const = 0;
+    // Visits every retained message (in topic order for the in-memory store).
+    virtual void for_each(const std::function<void(const MessagePtr&)>& fn) const = 0;
+};
+
+class MemorySessionStore final : public SessionStore {
+public:
+    Session* find(const std::string& client_id) override;
+    Session& create(const std::string& client_id) override;
+    void erase(const std::string& client_id) override;
+    std::size_t size() const override { return sessions_.size(); }
+    void for_each(const std::function<void(Session&)>& fn) override;
+
+private:
+    std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+};
+
+class MemoryRetainedStore final : public RetainedStore {
+public:
+    void set(const std::string& topic, MessagePtr msg) override { messages_[topic] = std::move(msg); }
+    void clear(const std::string& topic) override { messages_.erase(topic); }
+    std::size_t size() const override { return messages_.size(); }
+    void for_each(const std::function<void(const MessagePtr&)>& fn) const override;
+
+private:
+    std::map<std::string, MessagePtr> messages_;
+};
+
+}  // namespace mote::broker::detail

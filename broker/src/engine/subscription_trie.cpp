@@ -1,0 +1,158 @@
+#include "engine/subscription_trie.hpp"
+
+#include <algorithm>
+
+namespace mote::broker::detail {
+
+struct SubscriptionTrie::Node {
+    Node* parent = nullptr;
+    std::string key;
+    std::map<std::string, std::unique_ptr<Node>, std::less<>> children;
+    std::vector<SubEntry> subs;
+    std::map<std::string, SharedGroup, std::less<>> groups;
+
+    Node* child(std::string_view k) const {
+        auto it = children.find(k);
+        return it == children.end() ? nullptr : it->second.get();
+    }
+    bool empty() const { return children.empty() && subs.empty() && groups.empty(); }
+};
+
+void split_levels(std::string_view topic, std::vector<std::string_view>& out) {
+    out.clear();
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t slash = topic.find('/', start);
+        if (slash == std::string_view::npos) {
+            out.push_back(topic.substr(start));
+            return;
+        }
+        out.push_back(topic.substr(start, slash - start));
+        start = slash + 1;
+    }
+}
+
+SubscriptionTrie::SubscriptionTrie() : root_(std::make_unique<Node>()) {}
+SubscriptionTrie::~SubscriptionTrie() = default;
+
+SubscriptionTrie::Node* SubscriptionTrie::find_or_create(std::string_view filter) {
+    split_levels(filter, levels_);
+    Node* n = root_.get();
+    for (std::string_view level : levels_) {
+        Node* c = n->child(level);
+        if (c == nullptr) {
+            auto owned = std::make_unique<Node>();
+            owned->parent = n;
+            owned->key.assign(level);
+            c = owned.get();
+            n->children.emplace(std::string(level), std::move(owned));
+            ++nodes_;
+        }
+        n = c;
+    }
+    return n;
+}
+
+SubscriptionTrie::Node* SubscriptionTrie::find(std::string_view filter) const {
+    std::vector<std::string_view> levels;
+    split_levels(filter, levels);
+    Node* n = root_.get();
+    for (std::string_view level : levels) {
+        n = n->child(level);
+        if (n == nullptr) return nullptr;
+    }
+    return n;
+}
+
+static bool upsert(std::vector<SubEntry>& v, const SubEntry& e) {
+    for (SubEntry& x : v) {
+        if (x.session == e.session) {
+            // [MQTT-3.8.4-3]: a repeated filter replaces the existing subscription.
+            x = e;
+            return false;
+        }
+    }
+    v.push_back(e);
+    return true;
+}
+
+static bool erase_session(std::vector<SubEntry>& v, const Session* s) {
+    auto it = std::find_if(v.begin(), v.end(), [s](const SubEntry& x) { return x.session == s; });
+    if (it == v.end()) return false;
+    v.erase(it);  // keeps the order, so round robin stays fair
+    return true;
+}
+
+bool SubscriptionTrie::add(std::string_view filter, std::string_view group, const SubEntry& entry) {
+    Node* n = find_or_create(filter);
+    if (group.empty()) return upsert(n->subs, entry);
+    auto it = n->groups.find(group);
+    if (it == n->groups.end()) it = n->groups.emplace(std::string(group), SharedGroup{}).first;
+    return upsert(it->second.members, entry);
+}
+
+bool SubscriptionTrie::remove(std::string_view filter, std::string_view group, const Session* session) {
+    Node* n = find(filter);
+    if (n == nullptr) return false;
+    bool removed = false;
+    if (group.empty()) {
+        removed = erase_session(n->subs, session);
+    } else {
+        auto it = n->groups.find(group);
+        if (it != n->groups.end()) {
+            removed = erase_session(it->second.members, session);
+            if (it->second.members.empty()) n->groups.erase(it);
+        }
+    }
+    prune(n);
+    return removed;
+}
+
+void SubscriptionTrie::prune(Node* n) {
+    while (n != root_.get() && n->empty()) {
+        Node* parent = n->parent;
+        auto it = parent->children.find(n->key);
+        parent->children.erase(it);  // destroys n
+        --nodes_;
+        n = parent;
+    }
+}
+
+void SubscriptionTrie::collect(Node& n, std::vector<const SubEntry*>& subs, std::vector<SharedGroup*>& groups) {
+    for (const SubEntry& e : n.subs) subs.push_back(&e);
+    for (auto& g : n.groups) groups.push_back(&g.second);
+}
+
+void SubscriptionTrie::match(std::string_view topic, std::vector<const SubEntry*>& subs,
+                             std::vector<SharedGroup*>& groups) {
+    split_levels(topic, levels_);
+    const bool dollar = !topic.empty() && topic[0] == '$';
+    const std::size_t n_levels = levels_.size();
+    stack_.clear();
+    stack_.emplace_back(root_.get(), 0);
+    while (!stack_.empty()) {
+        auto [node, level] = stack_.back();
+        stack_.pop_back();
+        // Wildcards at the first level never match a '$' topic [MQTT-4.7.2-1].
+        const bool wild_ok = !(dollar && level == 0);
+        if (wild_ok) {
+            // '#' matches the parent level and any number of child levels
+            // [MQTT-4.7.1-2]: "sport/#" matches "sport" too.
+            if (Node* hash = node->child("#")) collect(*hash, subs, groups);
+        }
+        if (level == n_levels) {
+            collect(*node, subs, groups);
+            continue;
+        }
+        if (wild_ok) {
+            if (Node* plus = node->child("+")) stack_.emplace_back(plus, level + 1);
+        }
+        if (Node* exact = node->child(levels_[level])) {
+            // A literal "+" or "#" level cannot occur in a topic name, so this never
+            // double-counts the wildcard children.
+            stack_.emplace_back(exact, level + 1);
+        }
+    }
+}
+
+}  // namespace mote::broker::detail

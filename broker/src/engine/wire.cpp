@@ -1,0 +1,42 @@
+// Control-packet replies: encoded into the engine's scratch buffer and handed to Io
+// (which copies them before returning).
+#include "engine/engine_impl.hpp"
+
+namespace mote::broker {
+
+using detail::Connection;
+using mqtt::PacketType;
+
+SendResult Engine::Impl::send_packet(Connection& c, const mqtt::Packet& p) {
+    const std::size_t n = mqtt::encoded_size(p, c.version);
+    if (n == 0) return SendResult::Dropped;  // cannot happen for the packets we build
+    enc.resize(n);
+    const std::size_t w = mqtt::encode(p, c.version, enc.data(), enc.size());
+    if (w == 0) return SendResult::Dropped;
+    stats.bytes_sent += w;
+    const SendResult r = io.send(c.id, mqtt::Bytes(enc.data(), w));
+    if (r == SendResult::Backpressure) c.backpressured = true;
+    return r;
+}
+
+void Engine::Impl::send_ack(Connection& c, PacketType type, std::uint16_t id, mqtt::Reason reason) {
+    mqtt::Ack a;
+    a.packet_id = id;
+    a.reason = mqtt::is_v5(c.version) ? reason : mqtt::Reason::Success;
+    send_packet(c, mqtt::make_ack(type, a));
+}
+
+void Engine::Impl::send_disconnect(Connection& c, mqtt::Reason reason) {
+    mqtt::Disconnect d;
+    d.reason = reason;
+    send_packet(c, mqtt::make_packet(d));
+}
+
+void Engine::Impl::send_connack_code(Connection& c, std::uint8_t code) {
+    mqtt::Connack a;
+    a.session_present = false;  // [MQTT-3.2.2-6]: 0 with a non-zero return code
+    a.code = code;
+    send_packet(c, mqtt::make_packet(a));
+}
+
+}  // namespace mote::broker
