@@ -39,6 +39,28 @@ struct DecodeOptions {
     bool strict_utf8 = true;
 };
 
+// Decoder decisions where the specs leave a choice (all versions unless noted):
+// - Form errors are MalformedPacket, rule violations after parsing ProtocolError, as
+//   5.0 §4.13 splits them. Packet Identifier 0 is a ProtocolError [MQTT-2.2.1-3].
+// - CONNECT: an unknown protocol name or a name/level mismatch is
+//   UnsupportedProtocolVersion like an unknown level [MQTT-3.1.2-1] [MQTT-3.1.2-2];
+//   then out.protocol_name is set so the caller can pick the CONNACK format. An empty
+//   Client Identifier is accepted (the broker decides); an empty Will Topic is a
+//   ProtocolError, a Will Topic with wildcards MalformedPacket.
+// - PUBLISH: wildcards in the Topic Name are MalformedPacket [MQTT-3.3.2-2]; an empty
+//   Topic Name needs a Topic Alias property in 5.0 (else ProtocolError) and is
+//   MalformedPacket in 3.1.1. Topic Alias 0 is TopicAliasInvalid; whether an alias is
+//   mapped or above the maximum is connection state, not checked here. A Payload
+//   Format Indicator of 1 does not make the decoder validate the payload.
+// - SUBSCRIBE/UNSUBSCRIBE: each filter must be a non-empty valid UTF-8 string, but the
+//   decoder does NOT check wildcard or $share syntax: the broker answers a badly formed
+//   filter with SUBACK 0x8F (3.1.1: 0x80) for that entry. No Local on a "$share/"
+//   filter is rejected here as a ProtocolError [MQTT-3.8.3-4].
+// - Reserved packet type 0, and AUTH before 5.0, are MalformedPacket. An AUTH whose
+//   Remaining Length is 1 (a code without Property Length) is MalformedPacket, since
+//   §3.15.2.1 only lets both fields be omitted together.
+// - On error, the fields of `out` are unspecified except as stated above.
+//
 // `first_byte` is the fixed header's first byte (type and flags).
 Error decode(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Packet& out);
 
@@ -70,6 +92,9 @@ Error decode_disconnect(std::uint8_t first_byte, Bytes body, const DecodeOptions
 Error decode_auth(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Auth& out);
 
 // encode_* return the bytes written, or 0 when the packet does not fit in `cap`.
+// Fields that the target version lacks (properties, ack reason codes, DISCONNECT
+// reason, 5.0 subscription options) are left out for 3.1/3.1.1; encode_connect writes
+// the protocol name of p.version ("MQIsdp" or "MQTT") whatever p.protocol_name says.
 std::size_t encode_connect(const Connect& p, std::uint8_t* buf, std::size_t cap);  // p.version decides
 std::size_t encode_connack(const Connack& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_publish(const Publish& p, Version v, std::uint8_t* buf, std::size_t cap);
