@@ -1,0 +1,225 @@
+// The libuv side of the broker: one Server per event loop. It owns the uv_loop_t,
+// the listeners, the connections (ConnectionId -> Connection) and the Engine, and
+// implements the Engine's Io interface by moving bytes.
+//
+// Ownership (STYLE #11):
+// - Every uv handle lives inside an object owned by the Server (Listener,
+//   Connection, or the Server itself) and is freed only after its close_cb ran:
+//   a Connection is erased from `conns_` in its close_cb; listeners and the
+//   Server's own handles are freed by ~Server after the loop has drained.
+// - Reads land in the per-loop 64 KiB `read_buf_`; whole packets are handed to the
+//   engine in place (the view is valid only during Engine::on_packet). Only a
+//   trailing partial packet is copied into the connection's `partial` buffer,
+//   which grows with the bytes that actually arrive (never ahead of them) up to the
+//   announced packet size and is freed when the packet is complete.
+// - Output (Io::send / send_publish) is queued as Segments: owned copies of small
+//   bytes (headers, acks) and MessagePtr references to shared payloads. A Segment
+//   lives until the write that carries it completes (write_cb) or the connection
+//   is closed; the MessagePtr reference is dropped then.
+//
+// No globals: signals use uv_signal_t on this loop, so several Servers (one per
+// loop) can exist later.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mote/broker/config.hpp"
+#include "mote/broker/engine.hpp"
+#include "mote/broker/log.hpp"
+#include "mote/broker/message.hpp"
+#include "mote/common/bytes.hpp"
+#include "mote/common/framer.hpp"
+
+namespace mote::broker::net {
+
+class Server;
+
+// One piece of pending output: either owned bytes or a shared message payload.
+struct Segment {
+    std::unique_ptr<std::uint8_t[]> own;  // owned copy (send(), PUBLISH headers)
+    MessagePtr msg;                        // or: msg->payload, not copied
+    std::size_t len = 0;                   // bytes in the segment
+    std::size_t cap = 0;                   // capacity of `own`
+    std::size_t off = 0;                   // bytes already written to the socket
+
+    const std::uint8_t* data() const { return own ? own.get() : msg->payload.data(); }
+};
+
+struct Connection;
+
+// A uv_write in flight: it owns the segments it carries until write_cb.
+struct WriteReq {
+    uv_write_t req{};
+    Connection* conn = nullptr;
+    std::vector<Segment> segs;
+    std::size_t bytes = 0;
+};
+
+struct Listener {
+    uv_tcp_t tcp{};
+    Server* server = nullptr;
+    ListenerConfig cfg;
+    std::string name;  // "127.0.0.1:1883", for logs
+    std::uint32_t max_connections = 0;  // 0: unlimited; reloadable
+    std::uint32_t connections = 0;
+    bool open = false;  // uv_tcp_init done (needs uv_close)
+};
+
+enum class ConnState : std::uint8_t {
+    Open,          // reading and writing
+    Closing,       // Io::close(): no more reads; flushing the queue
+    ShuttingDown,  // queue submitted, uv_shutdown in progress
+    Closed,        // uv_close called; erased in close_cb
+};
+
+struct Connection {
+    uv_tcp_t tcp{};
+    Server* server = nullptr;
+    Listener* listener = nullptr;
+    ConnectionId id = 0;
+    ConnState state = ConnState::Open;
+    bool got_first_packet = false;  // the CONNECT has been handed to the engine
+    bool backpressured = false;     // a send returned Backpressure; on_writable owed
+    bool dirty = false;             // in Server::dirty_, waiting for the flush
+    bool opened = false;            // engine.on_open was called: on_closed is owed
+    // The trailing partial packet (see the file comment).
+    std::unique_ptr<std::uint8_t[]> partial;
+    std::uint32_t partial_len = 0;
+    std::uint32_t partial_cap = 0;
+    std::vector<Segment> pending;  // not yet handed to the socket
+    WriteReq* write = nullptr;      // the one uv_write in flight, if any
+    std::size_t queued = 0;         // bytes in `pending` plus in `write`
+    Millis close_deadline = 0;      // Closing/ShuttingDown: force close after this
+};
+
+struct NetStats {
+    std::uint64_t accepted = 0;
+    std::uint64_t refused = 0;           // over a listener's max_connections
+    std::uint64_t slow_disconnects = 0;  // output over the hard cap
+    std::uint64_t forced_closes = 0;     // peer did not take the last bytes in time
+};
+
+class Server final : public Io {
+public:
+    // Reads a fresh configuration for SIGHUP (file plus command line overrides).
+    using Loader = std::function<bool(BrokerConfig& out, ConfigError& err)>;
+
+    // `cfg` is copied and kept for the Engine's lifetime; `log` must outlive the
+    // Server. Creates the loop and the Engine; binds nothing yet.
+    Server(const BrokerConfig& cfg, Logger& log);
+    ~Server() override;
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds and listens on every configured listener. On failure returns false with
+    // `error` naming the address and the cause ("127.0.0.1:1883: address already in
+    // use"); nothing stays bound.
+    bool listen(std::string& error);
+    // SIGHUP support; without a loader SIGHUP only logs that nothing was reloaded.
+    void set_reload(Loader loader) { loader_ = std::move(loader); }
+    // Runs the loop until a graceful shutdown (SIGINT/SIGTERM or
+    // request_shutdown()) has finished.
+    void run();
+    // Starts the graceful shutdown: listeners closed, engine.shutdown(), queues
+    // flushed for at most kShutdownGraceMs, then every socket is closed.
+    void request_shutdown();
+
+    const NetStats& stats() const { return stats_; }
+    const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
+
+    // Io
+    SendResult send(ConnectionId id, mqtt::Bytes bytes) override;
+    SendResult send_publish(ConnectionId id, mqtt::Bytes header, const MessagePtr& msg) override;
+    void close(ConnectionId id) override;
+
+    // Limits, public for the logs and the docs.
+    static constexpr std::size_t kReadBufferSize = 64 * 1024;
+    // A client that has not sent its CONNECT yet may announce at most this much
+    // (HOSTILE row 3/5): a sane CONNECT is far smaller, and the partial buffer never
+    // grows past the bytes that actually arrived anyway.
+    static constexpr std::uint32_t kMaxConnectPacket = 256 * 1024;
+    static constexpr std::size_t kMinSoftCap = 1024 * 1024;
+    static constexpr Millis kLingerMs = 2000;
+    static constexpr Millis kShutdownGraceMs = 2000;
+
+    // libuv trampolines (public so the C callbacks in server.cpp can reach them).
+    void on_accept(Listener& l, int status);
+    void on_read(Connection& c, ssize_t nread, const uv_buf_t* buf);
+    void on_write_done(WriteReq* w, int status);
+    void on_shutdown_done(Connection& c);
+    void on_conn_closed(Connection& c);
+    void on_check();
+    void on_tick();
+    void on_linger_sweep();
+    void on_shutdown_timeout();
+    void on_signal(int signum);
+    uv_buf_t read_buffer();
+
+private:
+    Millis now();
+    Connection* find(ConnectionId id);
+    std::uint32_t packet_limit(const Connection& c) const;
+    // Reading.
+    std::size_t feed_partial(Connection& c, mqtt::Bytes in, Millis now);
+    void feed_in_place(Connection& c, mqtt::Bytes in, Millis now);
+    void stash(Connection& c, mqtt::Bytes rest, std::size_t total);
+    void grow_partial(Connection& c, std::size_t needed, std::size_t total);
+    void deliver(Connection& c, std::uint8_t first_byte, mqtt::Bytes body, std::size_t wire_size,
+                 Millis now);
+    void frame_error(Connection& c, mqtt::Error err, Millis now);
+    // Writing.
+    SendResult enqueue(Connection& c, mqtt::Bytes bytes, const MessagePtr* msg);
+    void append_owned(Connection& c, mqtt::Bytes bytes);
+    void mark_dirty(Connection& c);
+    void flush_all();
+    void flush(Connection& c);
+    void after_drain(Connection& c);
+    void begin_shutdown(Connection& c);
+    void close_now(Connection& c);
+    void slow_disconnect(Connection& c);
+    // Time and lifecycle.
+    void rearm_timer();
+    void maybe_finish();
+    void close_server_handles();
+    void reload();
+    bool bind_listener(Listener& l, std::string& error);
+    void refuse(Listener& l);
+
+    uv_loop_t loop_{};
+    const BrokerConfig cfg_;  // the Engine keeps a reference to it
+    Logger& log_;
+    std::unique_ptr<Engine> engine_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::unordered_map<ConnectionId, std::unique_ptr<Connection>> conns_;
+    ConnectionId next_id_ = 1;
+    std::unique_ptr<std::uint8_t[]> read_buf_;
+    std::vector<ConnectionId> dirty_;    // connections with output to flush
+    std::vector<ConnectionId> lingering_;  // connections closing with a deadline
+    std::vector<uv_buf_t> iov_;          // scratch for flush()
+    std::size_t soft_cap_ = kMinSoftCap;
+    std::size_t hard_cap_ = 4 * kMinSoftCap;
+    Millis armed_deadline_ = 0;
+    bool shutting_down_ = false;
+    bool handles_closed_ = false;
+    Loader loader_;
+    NetStats stats_;
+
+    uv_timer_t tick_timer_{};      // engine deadlines
+    uv_timer_t linger_timer_{};    // closing connections that do not drain
+    uv_timer_t shutdown_timer_{};  // bounds the graceful shutdown
+    uv_check_t check_{};           // flush once per loop turn, after the I/O batch
+    uv_idle_t idle_{};             // keeps poll from blocking while output is queued
+    uv_signal_t sigint_{};
+    uv_signal_t sigterm_{};
+    uv_signal_t sighup_{};
+};
+
+}  // namespace mote::broker::net
