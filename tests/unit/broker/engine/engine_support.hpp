@@ -1,0 +1,122 @@
+// Test support for the engine: a recording fake Io, a fake clock, and builders for
+// client packets written byte by byte (independent of the encoder under test).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mote/broker/engine.hpp"
+#include "mote/common/codec.hpp"
+#include "mote/common/framer.hpp"
+
+namespace mote::broker::test {
+
+using Buf = std::vector<std::uint8_t>;
+
+// "20 02 00 01" -> bytes.
+Buf hex(const char* text);
+std::string to_hex(const Buf& b);
+
+struct IoAction {
+    enum Kind { Send, Close } kind = Send;
+    ConnectionId id = 0;
+    Buf bytes;  // Send: the whole packet (header plus payload for send_publish)
+};
+
+class FakeIo final : public Io {
+public:
+    SendResult send(ConnectionId id, mqtt::Bytes bytes) override;
+    SendResult send_publish(ConnectionId id, mqtt::Bytes header, const MessagePtr& msg) override;
+    void close(ConnectionId id) override;
+
+    // Packets sent to `id` since the last clear(), in order.
+    std::vector<Buf> sent(ConnectionId id) const;
+    bool closed(ConnectionId id) const;
+    std::size_t close_count(ConnectionId id) const;
+    void clear() { actions.clear(); }
+
+    std::vector<IoAction> actions;
+    SendResult result = SendResult::Ok;  // what send/send_publish return
+};
+
+// A small byte writer for building packets.
+struct W {
+    Buf b;
+    W& u8(std::uint8_t v);
+    W& u16(std::uint16_t v);
+    W& u32(std::uint32_t v);
+    W& varint(std::uint32_t v);
+    W& str(const std::string& s);  // 2-byte length + bytes
+    W& raw(const Buf& x);
+    W& props(const Buf& p);  // varint length + block
+};
+
+// Fixed header (first byte + Remaining Length) around a body.
+Buf packet(std::uint8_t first_byte, const Buf& body);
+
+struct ConnectOpts {
+    std::uint8_t level = 4;  // 3, 4 or 5
+    std::string client_id = "c";
+    bool clean = true;
+    std::uint16_t keepalive = 60;
+    Buf props;  // 5.0 CONNECT properties (block without length)
+    bool will = false;
+    std::string will_topic = "will/t";
+    std::string will_payload = "gone";
+    std::uint8_t will_qos = 0;
+    bool will_retain = false;
+    Buf will_props;
+    bool username = false;
+    std::string user = "u";
+};
+ConnectOpts co(std::uint8_t level, const std::string& client_id, bool clean = true);
+Buf connect_pkt(const ConnectOpts& o);
+Buf publish_pkt(std::uint8_t level, std::uint8_t qos, const std::string& topic, const std::string& payload,
+                std::uint16_t id = 0, bool retain = false, const Buf& props = {}, bool dup = false);
+// One filter per entry; `opts` is the Subscription Options byte.
+Buf subscribe_pkt(std::uint8_t level, std::uint16_t id, const std::vector<std::pair<std::string, std::uint8_t>>& f,
+                  const Buf& props = {});
+Buf unsubscribe_pkt(std::uint8_t level, std::uint16_t id, const std::vector<std::string>& f);
+Buf ack_pkt(mqtt::PacketType type, std::uint16_t id);  // 2-byte form, valid in 3.1.1 and 5.0
+Buf disconnect_pkt(std::uint8_t level, std::uint8_t reason = 0, const Buf& props = {});
+
+// Decodes a packet the broker sent (Role::Server).
+struct Decoded {
+    mqtt::Error error;
+    mqtt::Packet p;
+    Buf storage;  // the bytes `p` points into
+};
+std::unique_ptr<Decoded> decode_sent(const Buf& wire, mqtt::Version v);
+
+// One Engine with a fake Io and clock.
+class Harness {
+public:
+    explicit Harness(const BrokerConfig& cfg = default_config());
+    static BrokerConfig default_config();
+
+    void open(ConnectionId id);
+    // Feeds every whole packet in `bytes` (they must be complete).
+    void feed(ConnectionId id, const Buf& bytes);
+    void advance(Millis ms);  // moves the clock and ticks
+    void close(ConnectionId id) { engine->on_closed(id, now); }
+
+    // Opens `id`, connects, checks the CONNACK is a success and clears the Io log.
+    void connect(ConnectionId id, const ConnectOpts& o);
+    void connect(ConnectionId id, std::uint8_t level, const std::string& client_id, bool clean = true);
+
+    std::vector<Buf> sent(ConnectionId id) const { return io.sent(id); }
+    // Decoded PUBLISH packets sent to `id`.
+    std::vector<std::unique_ptr<Decoded>> publishes(ConnectionId id, mqtt::Version v) const;
+
+    BrokerConfig cfg;
+    Logger log;
+    FakeIo io;
+    Millis now = 1000000;
+    std::unique_ptr<Engine> engine;
+};
+
+mqtt::Version version_of(std::uint8_t level);
+
+}  // namespace mote::broker::test
