@@ -390,6 +390,50 @@ class RawMqtt(unittest.TestCase):
         self.assertIsNone(self.broker.proc.poll())
 
 
+def publish_packet(topic, payload):
+    """A QoS 0 PUBLISH (3.1.1 layout)."""
+    body = len(topic).to_bytes(2, "big") + topic.encode() + payload
+    n, rl = len(body), b""
+    while True:
+        b, n = n % 128, n // 128
+        rl += bytes([b | (0x80 if n else 0)])
+        if not n:
+            return b"\x30" + rl + body
+
+
+class SlowConsumer(unittest.TestCase):
+    def test_subscriber_that_never_reads_does_not_grow_the_broker(self):
+        # STYLE #13: output per connection is capped; a client that never reads is
+        # throttled or disconnected, and the broker's memory stays bounded. The
+        # engine's own queue for the slow session is bounded by max_queued_bytes.
+        b = start_broker(["max_queued_bytes 2000000"])
+        try:
+            slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            slow.connect((HOST, b.port))
+            slow.sendall(connect_packet(4, "slow"))
+            self.assertEqual(read_packet(slow), (0x20, b"\x00\x00"))
+            slow.sendall(bytes.fromhex("820800010003742F2300"))  # SUBSCRIBE t/# QoS 0
+            self.assertEqual(read_packet(slow)[0], 0x90)
+            time.sleep(0.2)
+            before = rss_kb(b.proc.pid)
+            pub = socket.create_connection((HOST, b.port))
+            pub.sendall(connect_packet(4, "fast"))
+            self.assertEqual(read_packet(pub), (0x20, b"\x00\x00"))
+            msg = publish_packet("t/x", b"\xAB" * 65536)
+            for _ in range(1600):  # 100 MB toward a reader that takes nothing
+                pub.sendall(msg)
+            pub.sendall(PINGREQ)
+            self.assertEqual(read_packet(pub, timeout=30), (0xD0, b""))
+            grown = rss_kb(b.proc.pid) - before
+            self.assertLess(grown, 32 * 1024, "broker grew %d kB" % grown)
+            self.assertIsNone(b.proc.poll())
+            slow.close()
+            pub.close()
+        finally:
+            self.assertEqual(b.stop(), 0)
+
+
 class Signals(unittest.TestCase):
     def test_sigterm_sends_disconnect_0x8b_and_exits_0(self):
         b = start_broker()
@@ -398,7 +442,7 @@ class Signals(unittest.TestCase):
             v5.sendall(CONNECT_5)
             self.assertEqual(read_packet(v5)[0], 0x20)
             v311 = socket.create_connection((HOST, b.port))
-            v311.sendall(CONNECT_311)
+            v311.sendall(connect_packet(4, "other"))  # not "p": no session takeover
             self.assertEqual(read_packet(v311)[0], 0x20)
             start = time.monotonic()
             os.kill(b.proc.pid, signal.SIGTERM)
