@@ -295,6 +295,97 @@ class Listeners(unittest.TestCase):
             b.stop()
 
 
+class MoreListeners(unittest.TestCase):
+    def start_with(self, text, port, extra=()):
+        path = write_conf(text)
+        b = BrokerProcess(["-c", path] + list(extra), port)
+        self.addCleanup(b.stop)
+        return b.wait_listening()
+
+    def test_empty_bind_address_listens_on_all_interfaces(self):
+        # mosquitto semantics: "listener PORT" without an address is every interface.
+        port = free_port()
+        b = self.start_with("listener %d\n" % port, port)
+        self.assertTrue(listening_addresses(port) & {"0.0.0.0", "::"}, listening_addresses(port))
+        s = socket.create_connection((HOST, port))
+        s.sendall(CONNECT_311)
+        self.assertEqual(read_packet(s), (0x20, b"\x00\x00"))
+        s.close()
+
+    def test_ipv6_listener(self):
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+                probe.bind(("::1", 0))
+                port = probe.getsockname()[1]
+        except OSError:
+            self.skipTest("no IPv6 loopback on this machine")
+        path = write_conf("listener %d ::1\n" % port)
+        b = BrokerProcess(["-c", path], port)
+        self.addCleanup(b.stop)
+        deadline = time.monotonic() + 10
+        s = None
+        while s is None and time.monotonic() < deadline:
+            self.assertIsNone(b.proc.poll(), b.text())
+            try:
+                s = socket.create_connection(("::1", port), timeout=1)
+            except OSError:
+                time.sleep(0.05)
+        self.assertIsNotNone(s, b.text())
+        s.sendall(CONNECT_5)
+        self.assertEqual(read_packet(s)[0], 0x20)
+        s.close()
+        self.assertEqual(listening_addresses(port), {"::1"})
+
+    def test_two_listeners(self):
+        p1, p2 = free_port(), free_port()
+        self.start_with("listener %d 127.0.0.1\nlistener %d 127.0.0.1\n" % (p1, p2), p1)
+        for port in (p1, p2):
+            s = socket.create_connection((HOST, port))
+            s.sendall(connect_packet(4, "l%d" % port))
+            self.assertEqual(read_packet(s), (0x20, b"\x00\x00"))
+            s.close()
+
+    def test_verbose_logs_accepts(self):
+        port = free_port()
+        b = BrokerProcess(["-p", str(port), "-v"], port)
+        self.addCleanup(b.stop)
+        b.wait_listening()
+        s = socket.create_connection((HOST, port))
+        s.sendall(CONNECT_311)
+        read_packet(s)
+        s.close()
+        self.assertIn("accept", b.text())
+        self.assertIn("127.0.0.1:%d" % port, b.text())  # the startup line names it
+
+
+class Timers(unittest.TestCase):
+    """The engine's deadlines reach the socket: one uv timer re-armed to
+    Engine::next_deadline()."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = start_broker(["connect_timeout 1"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.stop()
+
+    def test_silent_socket_closed_after_connect_timeout(self):
+        s = socket.create_connection((HOST, self.broker.port))
+        self.addCleanup(s.close)
+        self.assertTrue(closed_by_peer(s, timeout=5))
+
+    def test_truncated_packet_then_silence_closed_by_keepalive(self):
+        # HOSTILE row 6: keepalive 1 s; the broker closes after 1.5 x keepalive
+        # [MQTT-3.1.2-24] even though half a PUBLISH is buffered.
+        s = socket.create_connection((HOST, self.broker.port))
+        self.addCleanup(s.close)
+        s.sendall(bytes.fromhex("100D00044D51545404020001000170"))
+        self.assertEqual(read_packet(s), (0x20, b"\x00\x00"))
+        s.sendall(bytes.fromhex("3064000574 6F70".replace(" ", "")))
+        self.assertTrue(closed_by_peer(s, timeout=5))
+
+
 def listening_addresses(port):
     """Local addresses with a LISTEN socket on `port` (from /proc/net/tcp{,6})."""
     found = set()
