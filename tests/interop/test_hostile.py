@@ -206,7 +206,12 @@ CASES = [
      ("close",)),
     ("r08_pubrel_flags_0_v311", 8, "3.1.1 [MQTT-3.6.1-1]", 4, "60 02 00 01", ("close",)),
     ("r08_pingreq_flags_1_v311", 8, "3.1.1 [MQTT-2.2.2-2]", 4, "C1 00", ("close",)),
-    ("r08_connect_flags_1_first", 8, "[MQTT-2.1.3-1]", "pre", b"\x11" + C5[1:], ("close",)),
+    # A v5 CONNECT with reserved flags is Malformed; v5 §4.13.1 lets the server send
+    # CONNACK 0x81 before closing. 3.1.1 has no such code: a plain close.
+    ("r08_connect_flags_1_first_v5", 8, "[MQTT-2.1.3-1], v5 §4.13.1", "pre", b"\x11" + C5[1:],
+     ("connack_or_close", {MALFORMED})),
+    ("r08_connect_flags_1_first_v311", 8, "3.1.1 [MQTT-2.2.2-2]", "pre", b"\x11" + C4[1:],
+     ("close",)),
     ("r09_connack_from_client_v5", 9, "v5 §2.1.2", 5, "20 03 00 00 00",
      ("disc", {PROTOCOL_ERROR})),
     ("r09_connack_bad_flags_from_client_v5", 9, "v5 §2.1.2", 5, "29 02 00 01",
