@@ -31,8 +31,14 @@ void Server::on_read(Connection& c, ssize_t nread, const uv_buf_t* buf) {
     if (nread == 0) {
         return;  // EAGAIN: nothing read
     }
+    if (nread == UV_EOF) {
+        // The peer finished sending; it may still read. What it was sent in this
+        // batch (a CONNACK to "printf CONNECT | nc") goes out before the close.
+        close(c.id);
+        return;
+    }
     if (nread < 0) {
-        if (nread != UV_EOF && log_.enabled(LogLevel::Debug)) {
+        if (log_.enabled(LogLevel::Debug)) {
             log_.log(LogLevel::Debug, "read error id=%llu: %s", static_cast<unsigned long long>(c.id),
                      uv_strerror(static_cast<int>(nread)));
         }

@@ -334,7 +334,14 @@ void Server::on_signal(int signum) {
         reload();
         return;
     }
-    log_.log(LogLevel::Notice, "received %s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    const char* name = signum == SIGINT ? "SIGINT" : "SIGTERM";
+    if (shutting_down_) {
+        // A second signal: the operator does not want to wait for slow peers.
+        log_.log(LogLevel::Notice, "received %s again: closing every connection now", name);
+        on_shutdown_timeout();
+        return;
+    }
+    log_.log(LogLevel::Notice, "received %s: shutting down", name);
     request_shutdown();
 }
 
