@@ -10,7 +10,7 @@ namespace {
 Error decode_ping(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, PacketType type) {
     const auto dir = type == PacketType::Pingreq ? wire::Direction::ClientToServer : wire::Direction::ServerToClient;
     if (Error e = wire::check_start(first_byte, type, opts, dir)) return e;
-    return body.empty() ? kOk : wire::malformed("PINGREQ/PINGRESP with a body");
+    return body.empty() ? kOk : wire::malformed(MOTE_WHY("PINGREQ/PINGRESP with a body"));
 }
 
 }  // namespace
@@ -36,7 +36,7 @@ Error decode(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Pac
         case PacketType::Auth: return decode_auth(first_byte, body, opts, out.auth);
         case PacketType::Reserved: break;
     }
-    return wire::malformed("reserved packet type 0");  // §2.1.2
+    return wire::malformed(MOTE_WHY("reserved packet type 0"));  // §2.1.2
 }
 
 std::size_t encode(const Packet& p, Version v, std::uint8_t* buf, std::size_t cap) {

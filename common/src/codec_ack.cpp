@@ -24,7 +24,7 @@ bool ack_code_allowed(PacketType t, std::uint8_t code) {
 Error decode_ack(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Ack& out) {
     out = Ack{};
     const auto type = static_cast<PacketType>(first_byte >> 4);
-    if (!is_ack_type(type)) return malformed("not a PUBACK, PUBREC, PUBREL or PUBCOMP");
+    if (!is_ack_type(type)) return malformed(MOTE_WHY("not a PUBACK, PUBREC, PUBREL or PUBCOMP"));
     if (Error e = wire::check_start(first_byte, type, opts, wire::Direction::Both)) return e;
     wire::Reader r(body);
     if (Error e = wire::read_packet_id(r, out.packet_id)) return e;
@@ -33,13 +33,13 @@ Error decode_ack(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts,
     if (wire::v5(opts.version) && !r.done()) {
         std::uint8_t code = 0;
         (void)r.u8(code);
-        if (!ack_code_allowed(type, code)) return wire::protocol_error("reason code not allowed in this ack");
+        if (!ack_code_allowed(type, code)) return wire::protocol_error(MOTE_WHY("reason code not allowed in this ack"));
         out.reason = static_cast<Reason>(code);
         if (!r.done()) {
             if (Error e = wire::read_properties(r, PropertyContext::Puback, opts, out.props)) return e;
         }
     }
-    if (!r.done()) return malformed("bytes after the ack");
+    if (!r.done()) return malformed(MOTE_WHY("bytes after the ack"));
     return kOk;
 }
 

@@ -19,20 +19,20 @@ Error decode_connack(std::uint8_t first_byte, Bytes body, const DecodeOptions& o
     if (Error e = wire::check_start(first_byte, PacketType::Connack, opts, wire::Direction::ServerToClient)) return e;
     wire::Reader r(body);
     std::uint8_t flags = 0;
-    if (!r.u8(flags) || !r.u8(out.code)) return malformed("truncated CONNACK");
+    if (!r.u8(flags) || !r.u8(out.code)) return malformed(MOTE_WHY("truncated CONNACK"));
     // Bits 7-1 of the acknowledge flags are reserved and 0 [MQTT-3.2.2-1].
-    if ((flags & 0xFEu) != 0) return malformed("reserved CONNACK flags set");
+    if ((flags & 0xFEu) != 0) return malformed(MOTE_WHY("reserved CONNACK flags set"));
     out.session_present = (flags & 1u) != 0;
     if (wire::v5(opts.version)) {
         if (!wire::code_in(out.code, kConnackCodes, sizeof kConnackCodes))
-            return protocol_error("reason code not allowed in CONNACK");  // [MQTT-3.2.2-8]
+            return protocol_error(MOTE_WHY("reason code not allowed in CONNACK"));  // [MQTT-3.2.2-8]
         if (Error e = wire::read_properties(r, PropertyContext::Connack, opts, out.props)) return e;
     } else if (out.code > static_cast<std::uint8_t>(ConnackCode311::NotAuthorized)) {
-        return protocol_error("reserved CONNACK return code");  // 3.1.1 §3.2.2.3
+        return protocol_error(MOTE_WHY("reserved CONNACK return code"));  // 3.1.1 §3.2.2.3
     }
     // A refusal has Session Present 0: 5.0 [MQTT-3.2.2-6], 3.1.1 [MQTT-3.2.2-4].
-    if (out.session_present && out.code != 0) return protocol_error("session present on a refused connection");
-    if (!r.done()) return malformed("bytes after the CONNACK");
+    if (out.session_present && out.code != 0) return protocol_error(MOTE_WHY("session present on a refused connection"));
+    if (!r.done()) return malformed(MOTE_WHY("bytes after the CONNACK"));
     return kOk;
 }
 

@@ -11,8 +11,11 @@ using wire::protocol_error;
 using wire::Reader;
 using wire::Writer;
 
-const Bytes kMqtt = Bytes::of("MQTT", 4);
-const Bytes kMqisdp = Bytes::of("MQIsdp", 6);
+// Byte arrays rather than Bytes::of(), which is not constexpr: no static initializer.
+constexpr std::uint8_t kMqttName[] = {'M', 'Q', 'T', 'T'};
+constexpr std::uint8_t kMqisdpName[] = {'M', 'Q', 'I', 's', 'd', 'p'};
+constexpr Bytes kMqtt(kMqttName, sizeof kMqttName);
+constexpr Bytes kMqisdp(kMqisdpName, sizeof kMqisdpName);
 
 constexpr std::uint8_t kFlagReserved = 0x01;
 constexpr std::uint8_t kFlagClean = 0x02;
@@ -27,8 +30,8 @@ constexpr std::uint8_t kFlagUsername = 0x80;
 // format of its refusal.
 Error read_protocol(Reader& r, Connect& out) {
     std::uint8_t level = 0;
-    if (!r.prefixed(out.protocol_name) || !r.u8(level)) return malformed("truncated protocol name or level");
-    const Error unsupported{Reason::UnsupportedProtocolVersion, "unsupported protocol name or level"};
+    if (!r.prefixed(out.protocol_name) || !r.u8(level)) return malformed(MOTE_WHY("truncated protocol name or level"));
+    const Error unsupported{Reason::UnsupportedProtocolVersion, MOTE_WHY("unsupported protocol name or level")};
     if (out.protocol_name == kMqisdp) {
         if (level != 3) return unsupported;
     } else if (out.protocol_name == kMqtt) {
@@ -41,7 +44,7 @@ Error read_protocol(Reader& r, Connect& out) {
 }
 
 Error apply_flags(std::uint8_t flags, Connect& out) {
-    if ((flags & kFlagReserved) != 0) return malformed("reserved connect flag set");  // [MQTT-3.1.2-3]
+    if ((flags & kFlagReserved) != 0) return malformed(MOTE_WHY("reserved connect flag set"));  // [MQTT-3.1.2-3]
     out.clean_start = (flags & kFlagClean) != 0;
     out.has_will = (flags & kFlagWill) != 0;
     out.will.qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
@@ -50,12 +53,12 @@ Error apply_flags(std::uint8_t flags, Connect& out) {
     out.has_password = (flags & kFlagPassword) != 0;
     // 5.0 [MQTT-3.1.2-11] [MQTT-3.1.2-13] (3.1.1 [MQTT-3.1.2-13] [MQTT-3.1.2-15]):
     // without a Will, Will QoS and Will Retain are 0.
-    if (!out.has_will && (out.will.qos != 0 || out.will.retain)) return malformed("will QoS or retain without will");
+    if (!out.has_will && (out.will.qos != 0 || out.will.retain)) return malformed(MOTE_WHY("will QoS or retain without will"));
     // 5.0 [MQTT-3.1.2-12] (3.1.1 [MQTT-3.1.2-14]): Will QoS 3 is malformed.
-    if (out.will.qos == 3) return malformed("will QoS 3");
+    if (out.will.qos == 3) return malformed(MOTE_WHY("will QoS 3"));
     // 3.1.1 [MQTT-3.1.2-22]: no password without a user name (5.0 allows it).
     if (!is_v5(out.version) && out.has_password && !out.has_username)
-        return malformed("password without user name");
+        return malformed(MOTE_WHY("password without user name"));
     return kOk;
 }
 
@@ -69,9 +72,9 @@ Error read_will(Reader& r, const DecodeOptions& opts, Connect& out) {
     // The Will Topic becomes the Topic Name of the Will Message; an empty one is a
     // Protocol Error (as mosquitto answers), wildcards make it malformed like a
     // PUBLISH topic [MQTT-3.3.2-2].
-    if (out.will.topic.empty()) return protocol_error("empty will topic");
+    if (out.will.topic.empty()) return protocol_error(MOTE_WHY("empty will topic"));
     if (Error e = validate_topic_name(out.will.topic, opts.strict_utf8)) return malformed(e.cause);
-    if (!r.prefixed(out.will.payload)) return malformed("will payload length past the end");
+    if (!r.prefixed(out.will.payload)) return malformed(MOTE_WHY("will payload length past the end"));
     return kOk;
 }
 
@@ -88,8 +91,8 @@ Error read_payload(Reader& r, const DecodeOptions& opts, Connect& out) {
     if (out.has_username) {
         if (Error e = wire::read_string(r, opts.strict_utf8, out.username)) return e;
     }
-    if (out.has_password && !r.prefixed(out.password)) return malformed("password length past the end");
-    if (!r.done()) return malformed("bytes after the CONNECT payload");
+    if (out.has_password && !r.prefixed(out.password)) return malformed(MOTE_WHY("password length past the end"));
+    if (!r.done()) return malformed(MOTE_WHY("bytes after the CONNECT payload"));
     return kOk;
 }
 
@@ -130,7 +133,7 @@ Error decode_connect(std::uint8_t first_byte, Bytes body, const DecodeOptions& o
     Reader r(body);
     if (Error e = read_protocol(r, out)) return e;
     std::uint8_t flags = 0;
-    if (!r.u8(flags) || !r.u16(out.keep_alive)) return malformed("truncated CONNECT variable header");
+    if (!r.u8(flags) || !r.u16(out.keep_alive)) return malformed(MOTE_WHY("truncated CONNECT variable header"));
     if (Error e = apply_flags(flags, out)) return e;
     if (wire::v5(out.version)) {
         if (Error e = wire::read_properties(r, PropertyContext::Connect, opts, out.props)) return e;

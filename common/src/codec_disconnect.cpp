@@ -35,33 +35,33 @@ void write_reason_and_props(wire::Writer& w, Reason reason, Properties props, bo
 Error decode_disconnect(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Disconnect& out) {
     out = Disconnect{};
     if (Error e = wire::check_start(first_byte, PacketType::Disconnect, opts, wire::Direction::Both)) return e;
-    if (!wire::v5(opts.version)) return body.empty() ? kOk : malformed("3.1.1 DISCONNECT with a body");  // §3.14
+    if (!wire::v5(opts.version)) return body.empty() ? kOk : malformed(MOTE_WHY("3.1.1 DISCONNECT with a body"));  // §3.14
     wire::Reader r(body);
     std::uint8_t code = 0;
     if (!r.u8(code)) return kOk;  // Remaining Length 0: Normal disconnection
-    if (!disconnect_code_allowed(code, opts.sender)) return protocol_error("reason code not allowed in DISCONNECT");
+    if (!disconnect_code_allowed(code, opts.sender)) return protocol_error(MOTE_WHY("reason code not allowed in DISCONNECT"));
     out.reason = static_cast<Reason>(code);
     if (r.done()) return kOk;
     if (Error e = wire::read_properties(r, PropertyContext::Disconnect, opts, out.props)) return e;
     // The server MUST NOT send a Session Expiry Interval in DISCONNECT [MQTT-3.14.2-2].
     if (opts.sender == Role::Server && out.props.has(PropertyId::SessionExpiryInterval))
-        return protocol_error("session expiry interval in a server DISCONNECT");
-    return r.done() ? kOk : malformed("bytes after the DISCONNECT properties");
+        return protocol_error(MOTE_WHY("session expiry interval in a server DISCONNECT"));
+    return r.done() ? kOk : malformed(MOTE_WHY("bytes after the DISCONNECT properties"));
 }
 
 Error decode_auth(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Auth& out) {
     out = Auth{};
     // AUTH is a reserved packet type before 5.0 (3.1.1 §2.2.1).
-    if (opts.version != Version::V5) return malformed("AUTH before MQTT 5.0");
+    if (opts.version != Version::V5) return malformed(MOTE_WHY("AUTH before MQTT 5.0"));
     if (Error e = wire::check_start(first_byte, PacketType::Auth, opts, wire::Direction::Both)) return e;
     wire::Reader r(body);
     std::uint8_t code = 0;
     if (!r.u8(code)) return kOk;  // Remaining Length 0: Success (§3.15.2.1)
-    if (!wire::code_in(code, kAuthCodes, sizeof kAuthCodes)) return protocol_error("reason code not allowed in AUTH");
+    if (!wire::code_in(code, kAuthCodes, sizeof kAuthCodes)) return protocol_error(MOTE_WHY("reason code not allowed in AUTH"));
     out.reason = static_cast<Reason>(code);
     // §3.15.2.1 lets only both fields be omitted, so a code needs a Property Length.
     if (Error e = wire::read_properties(r, PropertyContext::Auth, opts, out.props)) return e;
-    return r.done() ? kOk : malformed("bytes after the AUTH properties");
+    return r.done() ? kOk : malformed(MOTE_WHY("bytes after the AUTH properties"));
 }
 
 std::size_t encode_disconnect(const Disconnect& p, Version v, std::uint8_t* buf, std::size_t cap) {

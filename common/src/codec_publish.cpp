@@ -19,8 +19,8 @@ Error check_topic(const Publish& out, Version v, bool strict_utf8) {
         if (Error e = validate_topic_name(out.topic, strict_utf8)) return malformed(e.cause);
         return kOk;
     }
-    if (!wire::v5(v)) return malformed("empty topic name");
-    if (!out.props.has(PropertyId::TopicAlias)) return protocol_error("empty topic name without topic alias");
+    if (!wire::v5(v)) return malformed(MOTE_WHY("empty topic name"));
+    if (!out.props.has(PropertyId::TopicAlias)) return protocol_error(MOTE_WHY("empty topic name without topic alias"));
     return kOk;
 }
 
@@ -43,10 +43,10 @@ Error decode_publish(std::uint8_t first_byte, Bytes body, const DecodeOptions& o
     out.qos = static_cast<std::uint8_t>((first_byte >> 1) & 3u);
     out.dup = (first_byte & 0x08u) != 0;
     out.retain = (first_byte & 0x01u) != 0;
-    if (out.qos == 3) return malformed("PUBLISH QoS 3");  // [MQTT-3.3.1-4]
-    if (out.dup && out.qos == 0) return malformed("DUP set on a QoS 0 PUBLISH");  // [MQTT-3.3.1-2]
+    if (out.qos == 3) return malformed(MOTE_WHY("PUBLISH QoS 3"));  // [MQTT-3.3.1-4]
+    if (out.dup && out.qos == 0) return malformed(MOTE_WHY("DUP set on a QoS 0 PUBLISH"));  // [MQTT-3.3.1-2]
     wire::Reader r(body);
-    if (!r.prefixed(out.topic)) return malformed("topic length past the end");
+    if (!r.prefixed(out.topic)) return malformed(MOTE_WHY("topic length past the end"));
     if (out.qos > 0) {
         if (Error e = wire::read_packet_id(r, out.packet_id)) return e;
     }

@@ -15,7 +15,8 @@ constexpr std::uint8_t kSubackCodes[] = {0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8
 constexpr std::uint8_t kUnsubackCodes[] = {0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91};
 constexpr std::uint8_t kSuback311Codes[] = {0x00, 0x01, 0x02, 0x80};
 
-const Bytes kSharePrefix = Bytes::of("$share/", 7);
+constexpr std::uint8_t kShareName[] = {'$', 's', 'h', 'a', 'r', 'e', '/'};
+constexpr Bytes kSharePrefix(kShareName, sizeof kShareName);
 
 bool is_shared(Bytes filter) {
     return filter.size >= kSharePrefix.size && filter.sub(0, kSharePrefix.size) == kSharePrefix;
@@ -25,18 +26,18 @@ bool is_shared(Bytes filter) {
 // broker's to judge per entry (SUBACK 0x8F / 0x80), not a form error.
 Error read_filter(Reader& r, bool strict_utf8, Bytes& out) {
     if (Error e = wire::read_string(r, strict_utf8, out)) return e;
-    return out.empty() ? malformed("empty topic filter") : kOk;
+    return out.empty() ? malformed(MOTE_WHY("empty topic filter")) : kOk;
 }
 
 Error check_options(std::uint8_t o, Version v, Bytes filter) {
     const SubscribeOptions opt = SubscribeOptions::from_byte(o);
-    if (opt.qos == 3) return malformed("subscription QoS 3");  // [MQTT-3.8.3-5]; 3.1.1 [MQTT-3.8.3-4]
+    if (opt.qos == 3) return malformed(MOTE_WHY("subscription QoS 3"));  // [MQTT-3.8.3-5]; 3.1.1 [MQTT-3.8.3-4]
     if (!wire::v5(v)) {
-        return (o & 0xFCu) != 0 ? malformed("reserved subscription option bits") : kOk;  // 3.1.1 [MQTT-3.8.3-4]
+        return (o & 0xFCu) != 0 ? malformed(MOTE_WHY("reserved subscription option bits")) : kOk;  // 3.1.1 [MQTT-3.8.3-4]
     }
-    if ((o & 0xC0u) != 0) return malformed("reserved subscription option bits");  // [MQTT-3.8.3-5]
-    if (opt.retain_handling == 3) return malformed("retain handling 3");           // §3.8.3.1
-    if (opt.no_local && is_shared(filter)) return protocol_error("no local on a shared subscription");  // [MQTT-3.8.3-4]
+    if ((o & 0xC0u) != 0) return malformed(MOTE_WHY("reserved subscription option bits"));  // [MQTT-3.8.3-5]
+    if (opt.retain_handling == 3) return malformed(MOTE_WHY("retain handling 3"));           // §3.8.3.1
+    if (opt.no_local && is_shared(filter)) return protocol_error(MOTE_WHY("no local on a shared subscription"));  // [MQTT-3.8.3-4]
     return kOk;
 }
 
@@ -55,13 +56,13 @@ void write_id_and_props(Writer& w, Version v, std::uint16_t id, Properties props
 
 Error check_codes(PacketType type, Bytes codes, Version v) {
     const bool suback = type == PacketType::Suback;
-    if (!wire::v5(v) && !suback) return codes.empty() ? kOk : malformed("bytes after the UNSUBACK");
+    if (!wire::v5(v) && !suback) return codes.empty() ? kOk : malformed(MOTE_WHY("bytes after the UNSUBACK"));
     // One code per requested filter, so never none [MQTT-3.8.4-6] [MQTT-3.11.3-1].
-    if (codes.empty()) return protocol_error("acknowledgement without reason codes");
+    if (codes.empty()) return protocol_error(MOTE_WHY("acknowledgement without reason codes"));
     const std::uint8_t* list = !wire::v5(v) ? kSuback311Codes : suback ? kSubackCodes : kUnsubackCodes;
     const std::size_t n = !wire::v5(v) ? sizeof kSuback311Codes : suback ? sizeof kSubackCodes : sizeof kUnsubackCodes;
     for (std::size_t i = 0; i < codes.size; ++i) {
-        if (!wire::code_in(codes[i], list, n)) return protocol_error("reason code not allowed in this ack");
+        if (!wire::code_in(codes[i], list, n)) return protocol_error(MOTE_WHY("reason code not allowed in this ack"));
     }
     return kOk;
 }
@@ -79,12 +80,12 @@ Error decode_subscribe(std::uint8_t first_byte, Bytes body, const DecodeOptions&
         Bytes filter;
         std::uint8_t options = 0;
         if (Error e = read_filter(r, opts.strict_utf8, filter)) return e;
-        if (!r.u8(options)) return malformed("missing subscription options");
+        if (!r.u8(options)) return malformed(MOTE_WHY("missing subscription options"));
         if (Error e = check_options(options, opts.version, filter)) return e;
         ++count;
     }
     // At least one filter: 5.0 [MQTT-3.8.3-2] (Protocol Error), 3.1.1 [MQTT-3.8.3-3].
-    if (count == 0) return wire::v5(opts.version) ? protocol_error("SUBSCRIBE without filters") : malformed("SUBSCRIBE without filters");
+    if (count == 0) return wire::v5(opts.version) ? protocol_error(MOTE_WHY("SUBSCRIBE without filters")) : malformed(MOTE_WHY("SUBSCRIBE without filters"));
     out.entries = SubscribeList::from_wire(raw, count);
     return kOk;
 }
@@ -102,7 +103,7 @@ Error decode_unsubscribe(std::uint8_t first_byte, Bytes body, const DecodeOption
         ++count;
     }
     // At least one filter [MQTT-3.10.3-2] (both versions).
-    if (count == 0) return wire::v5(opts.version) ? protocol_error("UNSUBSCRIBE without filters") : malformed("UNSUBSCRIBE without filters");
+    if (count == 0) return wire::v5(opts.version) ? protocol_error(MOTE_WHY("UNSUBSCRIBE without filters")) : malformed(MOTE_WHY("UNSUBSCRIBE without filters"));
     out.filters = UnsubscribeList::from_wire(raw, count);
     return kOk;
 }
@@ -110,7 +111,7 @@ Error decode_unsubscribe(std::uint8_t first_byte, Bytes body, const DecodeOption
 Error decode_suback(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, SubackLike& out) {
     out = SubackLike{};
     const auto type = static_cast<PacketType>(first_byte >> 4);
-    if (type != PacketType::Suback && type != PacketType::Unsuback) return malformed("not a SUBACK or UNSUBACK");
+    if (type != PacketType::Suback && type != PacketType::Unsuback) return malformed(MOTE_WHY("not a SUBACK or UNSUBACK"));
     if (Error e = wire::check_start(first_byte, type, opts, wire::Direction::ServerToClient)) return e;
     Reader r(body);
     const PropertyContext ctx = type == PacketType::Suback ? PropertyContext::Suback : PropertyContext::Unsuback;

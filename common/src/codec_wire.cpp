@@ -30,19 +30,19 @@ namespace wire {
 Error Reader::varint(std::uint32_t& v) {
     std::uint32_t value = 0;
     for (std::size_t i = 0; i < 4; ++i) {
-        if (i >= left_) return malformed("truncated variable byte integer");
+        if (i >= left_) return malformed(MOTE_WHY("truncated variable byte integer"));
         const std::uint8_t b = p_[i];
         value |= std::uint32_t{b & 0x7Fu} << (7 * i);
         if ((b & 0x80u) == 0) {
             // A multi-byte encoding ending in 0x00 has a shorter form; §1.5.5 says the
             // minimum number of bytes is used, and mosquitto rejects such a value too.
-            if (i > 0 && b == 0) return malformed("non-minimal variable byte integer");
+            if (i > 0 && b == 0) return malformed(MOTE_WHY("non-minimal variable byte integer"));
             v = value;
             skip(i + 1);
             return kOk;
         }
     }
-    return malformed("variable byte integer longer than 4 bytes");  // [MQTT-1.5.5-1]
+    return malformed(MOTE_WHY("variable byte integer longer than 4 bytes"));  // [MQTT-1.5.5-1]
 }
 
 void Writer::raw(Bytes b) {
@@ -78,13 +78,13 @@ void Writer::prefixed(Bytes b) {
 }
 
 Error read_string(Reader& r, bool strict_utf8, Bytes& out) {
-    if (!r.prefixed(out)) return malformed("string length past the end of the packet");
+    if (!r.prefixed(out)) return malformed(MOTE_WHY("string length past the end of the packet"));
     return validate_utf8(out, strict_utf8);
 }
 
 Error read_packet_id(Reader& r, std::uint16_t& out) {
-    if (!r.u16(out)) return malformed("missing packet identifier");
-    if (out == 0) return protocol_error("packet identifier 0");  // [MQTT-2.2.1-3]
+    if (!r.u16(out)) return malformed(MOTE_WHY("missing packet identifier"));
+    if (out == 0) return protocol_error(MOTE_WHY("packet identifier 0"));  // [MQTT-2.2.1-3]
     return kOk;
 }
 
@@ -97,14 +97,14 @@ bool code_in(std::uint8_t code, const std::uint8_t* list, std::size_t n) {
 
 Error check_start(std::uint8_t fb, PacketType expected, const DecodeOptions& opts, Direction dir) {
     if (dir == Direction::ClientToServer && opts.sender == Role::Server)
-        return protocol_error("client-only packet sent by a server");
+        return protocol_error(MOTE_WHY("client-only packet sent by a server"));
     if (dir == Direction::ServerToClient && opts.sender == Role::Client)
-        return protocol_error("server-only packet sent by a client");
-    if ((fb >> 4) != static_cast<std::uint8_t>(expected)) return malformed("unexpected packet type");
+        return protocol_error(MOTE_WHY("server-only packet sent by a client"));
+    if ((fb >> 4) != static_cast<std::uint8_t>(expected)) return malformed(MOTE_WHY("unexpected packet type"));
     if (expected != PacketType::Publish && (fb & 0x0Fu) != required_flags(expected))
-        return malformed("reserved fixed header flags");  // [MQTT-2.1.3-1]
+        return malformed(MOTE_WHY("reserved fixed header flags"));  // [MQTT-2.1.3-1]
     if (opts.version == Version::V5 && MOTE_MQTT_V5 == 0)
-        return Error{Reason::UnsupportedProtocolVersion, "MQTT 5.0 is not built in"};
+        return Error{Reason::UnsupportedProtocolVersion, MOTE_WHY("MQTT 5.0 is not built in")};
     return kOk;
 }
 
@@ -113,7 +113,7 @@ Error read_properties(Reader& r, PropertyContext ctx, const DecodeOptions& opts,
     std::uint32_t n = 0;
     if (Error e = r.varint(n)) return e;
     Bytes raw;
-    if (!r.take(n, raw)) return malformed("property length past the end of the packet");  // §2.2.2.1
+    if (!r.take(n, raw)) return malformed(MOTE_WHY("property length past the end of the packet"));  // §2.2.2.1
     const bool server_publish = ctx == PropertyContext::Publish && opts.sender == Role::Server;
     if (Error e = check_properties(raw, ctx, server_publish, opts.strict_utf8)) return e;
     out = Properties(raw);

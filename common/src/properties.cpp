@@ -93,7 +93,7 @@ constexpr std::uint64_t id_bit(PropertyId id) { return std::uint64_t{1} << stati
 // (§2.2.2.2: the identifier must be one of Table 2-4).
 Error read_one(Reader& r, Property& p) {
     std::uint8_t id = 0;
-    if (!r.u8(id)) return malformed("truncated property");
+    if (!r.u8(id)) return malformed(MOTE_WHY("truncated property"));
     p = Property{};
     p.type = property_type(id);
     p.id = static_cast<PropertyId>(id);
@@ -116,9 +116,9 @@ Error read_one(Reader& r, Property& p) {
         case PropertyType::Utf8String:
         case PropertyType::BinaryData: ok = r.prefixed(p.value); break;
         case PropertyType::Utf8StringPair: ok = r.prefixed(p.key) && r.prefixed(p.value); break;
-        case PropertyType::Invalid: return malformed("unknown property identifier");
+        case PropertyType::Invalid: return malformed(MOTE_WHY("unknown property identifier"));
     }
-    return ok ? kOk : malformed("truncated property");
+    return ok ? kOk : malformed(MOTE_WHY("truncated property"));
 }
 
 bool has_wildcard_char(Bytes s) {
@@ -137,11 +137,11 @@ Error check_value(const Property& p, Rule rule, bool strict_utf8) {
     }
     switch (rule) {
         case kAny: return kOk;
-        case kBool: return p.number > 1 ? protocol_error("property value other than 0 or 1") : kOk;
-        case kNonZero: return p.number == 0 ? protocol_error("property value 0") : kOk;
-        case kAlias: return p.number == 0 ? Error{Reason::TopicAliasInvalid, "topic alias 0"} : kOk;
+        case kBool: return p.number > 1 ? protocol_error(MOTE_WHY("property value other than 0 or 1")) : kOk;
+        case kNonZero: return p.number == 0 ? protocol_error(MOTE_WHY("property value 0")) : kOk;
+        case kAlias: return p.number == 0 ? Error{Reason::TopicAliasInvalid, MOTE_WHY("topic alias 0")} : kOk;
         case kTopic:
-            return (p.value.empty() || has_wildcard_char(p.value)) ? protocol_error("invalid response topic") : kOk;
+            return (p.value.empty() || has_wildcard_char(p.value)) ? protocol_error(MOTE_WHY("invalid response topic")) : kOk;
     }
     return kOk;
 }
@@ -202,21 +202,21 @@ Error check_properties(Bytes raw, PropertyContext ctx, bool is_server_publish, b
         if (Error e = read_one(r, p)) return e;
         const Def& d = kDefs[static_cast<std::uint8_t>(p.id)];
         // §2.2.2.2: a property not listed for the packet is a Protocol Error.
-        if ((d.contexts & ctx_bit(ctx)) == 0) return protocol_error("property not allowed in this packet");
+        if ((d.contexts & ctx_bit(ctx)) == 0) return protocol_error(MOTE_WHY("property not allowed in this packet"));
         // Only User Property, and Subscription Identifier in a PUBLISH from the server
         // [MQTT-3.3.4-4], may appear more than once; any other repeat is a Protocol Error.
         const bool multi = p.id == PropertyId::UserProperty ||
                            (p.id == PropertyId::SubscriptionIdentifier && is_server_publish);
-        if ((seen & id_bit(p.id)) != 0 && !multi) return protocol_error("duplicate property");
+        if ((seen & id_bit(p.id)) != 0 && !multi) return protocol_error(MOTE_WHY("duplicate property"));
         seen |= id_bit(p.id);
         if (Error e = check_value(p, d.rule, strict_utf8)) return e;
     }
     // §3.1.2.11.10, §3.15.2.2.3: Authentication Data needs an Authentication Method.
     if ((seen & id_bit(PropertyId::AuthenticationData)) != 0 && (seen & id_bit(PropertyId::AuthenticationMethod)) == 0)
-        return protocol_error("authentication data without authentication method");
+        return protocol_error(MOTE_WHY("authentication data without authentication method"));
     // A client MUST NOT send a Subscription Identifier in a PUBLISH [MQTT-3.3.4-6].
     if (ctx == PropertyContext::Publish && !is_server_publish && (seen & id_bit(PropertyId::SubscriptionIdentifier)) != 0)
-        return protocol_error("subscription identifier in a client PUBLISH");
+        return protocol_error(MOTE_WHY("subscription identifier in a client PUBLISH"));
     return kOk;
 }
 

@@ -12,6 +12,17 @@
 #include "mote/common/properties.hpp"
 #include "mote/common/protocol.hpp"
 
+// MOTE_ERROR_CAUSES: 1 (default) gives every Error a human-readable cause; 0 makes
+// every cause "" so that firmware images carry no message strings (about 1.5 KB).
+#ifndef MOTE_ERROR_CAUSES
+#define MOTE_ERROR_CAUSES 1
+#endif
+#if MOTE_ERROR_CAUSES
+#define MOTE_WHY(text) text
+#else
+#define MOTE_WHY(text) ""
+#endif
+
 namespace mote::mqtt::wire {
 
 // True when this build has MQTT 5.0 and the packet is 5.0. With MOTE_MQTT_V5=0 it
@@ -142,7 +153,7 @@ void write_properties(Writer& w, Properties props);
 // A 3.1.1-only build never reaches these (every call is behind v5(), which is
 // constant false); they exist so that the callers need no #if.
 inline Error read_properties(Reader&, PropertyContext, const DecodeOptions&, Properties&) {
-    return malformed("MQTT 5.0 is not built in");
+    return malformed(MOTE_WHY("MQTT 5.0 is not built in"));
 }
 inline void write_properties(Writer& w, Properties) { w.fail(); }
 #endif
