@@ -155,7 +155,14 @@ class BrokerProcess:
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
+            text = self.text()
+            # A sanitizer build reports here; a clean exit status alone would hide a
+            # UBSan "runtime error" that did not abort.
+            for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                if marker in text:
+                    raise AssertionError("broker reported %s:\n%s" % (marker, text[-8000:]))
         return self.proc.returncode
 
 
