@@ -44,7 +44,7 @@ Error decode_disconnect(std::uint8_t first_byte, Bytes body, const DecodeOptions
     if (r.done()) return kOk;
     if (Error e = wire::read_properties(r, PropertyContext::Disconnect, opts, out.props)) return e;
     // The server MUST NOT send a Session Expiry Interval in DISCONNECT [MQTT-3.14.2-2].
-    if (opts.sender == Role::Server && out.props.has(PropertyId::SessionExpiryInterval))
+    if (opts.sender == Role::Server && wire::has_property(out.props, PropertyId::SessionExpiryInterval))
         return protocol_error(MOTE_WHY("session expiry interval in a server DISCONNECT"));
     return r.done() ? kOk : malformed(MOTE_WHY("bytes after the DISCONNECT properties"));
 }

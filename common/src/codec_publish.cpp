@@ -20,7 +20,7 @@ Error check_topic(const Publish& out, Version v, bool strict_utf8) {
         return kOk;
     }
     if (!wire::v5(v)) return malformed(MOTE_WHY("empty topic name"));
-    if (!out.props.has(PropertyId::TopicAlias)) return protocol_error(MOTE_WHY("empty topic name without topic alias"));
+    if (!wire::has_property(out.props, PropertyId::TopicAlias)) return protocol_error(MOTE_WHY("empty topic name without topic alias"));
     return kOk;
 }
 

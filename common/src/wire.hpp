@@ -149,6 +149,7 @@ std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t
 Error read_properties(Reader& r, PropertyContext ctx, const DecodeOptions& opts, Properties& out);
 // Writes a Property Length and the block.
 void write_properties(Writer& w, Properties props);
+inline bool has_property(Properties props, PropertyId id) { return props.has(id); }
 #else
 // A 3.1.1-only build never reaches these (every call is behind v5(), which is
 // constant false); they exist so that the callers need no #if.
@@ -156,6 +157,7 @@ inline Error read_properties(Reader&, PropertyContext, const DecodeOptions&, Pro
     return malformed(MOTE_WHY("MQTT 5.0 is not built in"));
 }
 inline void write_properties(Writer& w, Properties) { w.fail(); }
+inline bool has_property(Properties, PropertyId) { return false; }
 #endif
 // validate_properties() with the strictness of UTF-8 checks as a parameter.
 Error check_properties(Bytes raw, PropertyContext ctx, bool is_server_publish, bool strict_utf8);

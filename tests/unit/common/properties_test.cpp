@@ -193,3 +193,16 @@ TEST(Properties, BuilderReportsOverflowAndKeepsWhatFit) {
     i.add(invalid);
     CHECK_FALSE(i.ok());
 }
+
+TEST(Properties, ManyUserPropertiesAreReadInOnePass) {
+    // HOSTILE row 33 (CVE-2021-41039): 65 000 one-byte User Properties in a CONNECT
+    // decode without recursion or per-property rescans; capping the count is the
+    // broker's policy. (No timing assertion: that belongs to the load suite.)
+    std::string props;
+    for (int i = 0; i < 65000; ++i) props += "26 00 01 'k' 00 01 'v' ";
+    const Decoded d = dec_full(0x10, "00 04 'MQTT' 05 02 00 0A " + plen(props) + " 00 01 'p'", Version::V5);
+    CHECK_TRUE(d.e.ok());
+    std::size_t n = 0;
+    for (const Property& p : d.p.connect.props) n += p.id == PropertyId::UserProperty;
+    CHECK_EQUAL(65000u, n);
+}
