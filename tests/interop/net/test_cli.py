@@ -357,6 +357,23 @@ class MoreListeners(unittest.TestCase):
         s.close()
         self.assertEqual(listening_addresses(port), {"::1"})
 
+    def test_port_option_with_a_config_without_listeners(self):
+        # No listener in the file: the default listener, on loopback, at -p's port.
+        port = free_port()
+        b = self.start_with("max_keepalive 60\n", port, ["-p", str(port)])
+        self.assertEqual(listening_addresses(port), {"127.0.0.1"})
+        self.assertIsNone(b.proc.poll())
+
+    def test_port_option_adds_a_loopback_listener(self):
+        p1, p2 = free_port(), free_port()
+        self.start_with("listener %d 127.0.0.1\n" % p1, p1, ["-p", str(p2)])
+        self.assertEqual(listening_addresses(p2), {"127.0.0.1"})
+        for port in (p1, p2):
+            s = socket.create_connection((HOST, port))
+            s.sendall(connect_packet(4, "p%d" % port))
+            self.assertEqual(read_packet(s), (0x20, b"\x00\x00"))
+            s.close()
+
     def test_two_listeners(self):
         p1, p2 = free_port(), free_port()
         self.start_with("listener %d 127.0.0.1\nlistener %d 127.0.0.1\n" % (p1, p2), p1)
@@ -657,6 +674,27 @@ class Signals(unittest.TestCase):
             s.sendall(PINGREQ)
             self.assertEqual(read_packet(s), (0xD0, b""))
             self.assertIsNone(b.proc.poll())
+            s.close()
+        finally:
+            self.assertEqual(b.stop(), 0)
+
+    def test_sighup_with_a_broken_file_keeps_the_running_config(self):
+        port = free_port()
+        path = write_conf("listener %d 127.0.0.1\n" % port)
+        b = BrokerProcess(["-c", path], port)
+        try:
+            b.wait_listening()
+            with open(path, "a") as f:
+                f.write("max_keepalive banana\n")
+            os.kill(b.proc.pid, signal.SIGHUP)
+            deadline = time.monotonic() + 3
+            while "reload failed" not in b.text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertIn("reload failed", b.text())
+            self.assertIn(path + ":2", b.text())
+            s = socket.create_connection((HOST, port))
+            s.sendall(CONNECT_311)
+            self.assertEqual(read_packet(s), (0x20, b"\x00\x00"))
             s.close()
         finally:
             self.assertEqual(b.stop(), 0)
