@@ -288,7 +288,10 @@ void Server::flush(Connection& c) {
             c.pending[done].off += written;
         }
         c.pending.erase(c.pending.begin(), c.pending.begin() + static_cast<std::ptrdiff_t>(done));
-        if (!c.pending.empty()) {
+        if (c.pending.empty()) {
+            // Give the vector's storage back: an idle connection keeps no output memory.
+            std::vector<Segment>().swap(c.pending);
+        } else {
             auto* w = new WriteReq;
             w->conn = &c;
             w->segs = std::move(c.pending);
