@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Cross builds and the no-heap / no-exceptions check (called by scripts/test.sh).
+#
+#  1. For Cortex-M0+, M3, M4 and M33: configure and build the project with
+#     toolchains/arm-none-eabi-<cpu>.cmake (Release, -Werror) into build/cross-<cpu>,
+#     then check with arm-none-eabi-nm that libmote_common.a, libmote_client.a (when
+#     built) and every *.elf neither reference nor contain the heap (malloc, free,
+#     operator new/delete, ...) or the exception runtime (__cxa_throw,
+#     __gxx_personality_v0, _Unwind_*, ...).
+#  2. Prints arm-none-eabi-size of libmote_common.a for Cortex-M0+.
+#  3. Builds common/ and the client for arm-linux-gnueabihf and aarch64-linux-gnu
+#     (no broker: libuv and mbedTLS for those architectures are not installed).
+#  4. Runs scripts/size-report.sh when it exists.
+# Exits non-zero, naming the symbol and the file, on the first violation.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+JOBS=$(nproc)
+NM=arm-none-eabi-nm
+SIZE=arm-none-eabi-size
+
+say() { printf -- '--- cross-check: %s\n' "$*"; }
+die() { printf 'cross-check: FAIL: %s\n' "$*" >&2; exit 1; }
+
+# Heap, C++ allocation and exception/unwinding runtime. newlib's reentrant _r
+# variants count as the heap too.
+FORBIDDEN='^(malloc|free|calloc|realloc|reallocf|memalign|posix_memalign|aligned_alloc|valloc|pvalloc|_malloc_r|_free_r|_calloc_r|_realloc_r|_memalign_r|_Znw.*|_Zna.*|_Zdl.*|_Zda.*|__cxa_throw|__cxa_rethrow|__cxa_allocate_exception|__cxa_free_exception|__cxa_begin_catch|__cxa_end_catch|__cxa_call_unexpected|__gxx_personality_v0|__gxx_personality_sj0|_Unwind_.*)$'
+
+# check_symbols FILE: fails when FILE (archive or ELF) defines or references a
+# forbidden symbol. In an archive an undefined reference is the finding; in a linked
+# ELF the library code shows up as defined symbols.
+check_symbols() {
+  local file=$1 hits
+  hits=$("$NM" -A "$file" 2>/dev/null | awk -v re="$FORBIDDEN" '
+    { sym = $NF; type = $(NF-1); where = $1; sub(/:$/, "", where) }
+    sym ~ re { printf "  %s: %s (%s)\n", where, sym, (type == "U" ? "referenced" : "defined") }')
+  if [ -n "$hits" ]; then
+    printf '%s\n' "$hits" >&2
+    die "forbidden heap/exception symbol in ${file#"$ROOT"/}: $(printf '%s\n' "$hits" | head -1 | sed 's/.*: \(.*\) (.*/\1/')"
+  fi
+}
+
+build() {  # build DIR TOOLCHAIN [extra cmake args...]
+  local dir=$1 tc=$2
+  shift 2
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$ROOT/toolchains/$tc" \
+    -DCMAKE_BUILD_TYPE=Release -DMOTE_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log" >&2; die "configure failed for $tc"; }
+  cmake --build "$dir" -j "$JOBS" >"$dir.build.log" 2>&1 ||
+    { tail -50 "$dir.build.log" >&2; die "build failed for $tc (log: ${dir#"$ROOT"/}.build.log)"; }
+}
+
+mkdir -p "$ROOT/build"
+for cpu in cortex-m0plus cortex-m3 cortex-m4 cortex-m33; do
+  dir="$ROOT/build/cross-$cpu"
+  say "$cpu: build"
+  build "$dir" "arm-none-eabi-$cpu.cmake"
+  checked=0
+  while IFS= read -r f; do
+    check_symbols "$f"
+    checked=$((checked + 1))
+  done < <(find "$dir" \( -name libmote_common.a -o -name libmote_client.a -o -name '*.elf' \) -type f | sort)
+  [ -f "$dir/common/libmote_common.a" ] || die "$cpu: libmote_common.a was not built"
+  say "$cpu: no heap or exception symbols in $checked file(s)"
+done
+
+say "size of libmote_common.a on cortex-m0plus (Release, -Os):"
+echo "\$ $SIZE -t build/cross-cortex-m0plus/common/libmote_common.a | tail -1"
+(cd "$ROOT" && "$SIZE" -t build/cross-cortex-m0plus/common/libmote_common.a | sed -n '1p;$p')
+
+for tc in arm-linux-gnueabihf aarch64-linux-gnu; do
+  dir="$ROOT/build/cross-$tc"
+  say "$tc: build (common and client; no broker, tests or benchmarks)"
+  build "$dir" "$tc.cmake" -DMOTE_BUILD_BROKER=OFF -DMOTE_BUILD_TESTS=OFF -DMOTE_BUILD_BENCH=OFF
+  [ -f "$dir/common/libmote_common.a" ] || die "$tc: libmote_common.a was not built"
+done
+
+if [ -f "$ROOT/scripts/size-report.sh" ]; then
+  say "size report"
+  bash "$ROOT/scripts/size-report.sh"
+fi
+say "all cross builds passed"
