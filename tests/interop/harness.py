@@ -55,8 +55,14 @@ def rss_kb(pid):
 class Broker:
     """One broker process with a generated configuration file."""
 
-    def __init__(self, conf_lines=(), binary=None, mote_conf=()):
+    def __init__(self, conf_lines=(), binary=None, mote_conf=(), env=None):
         self.binary = binary or broker_binary()
+        self.env = dict(os.environ)
+        for key, value in (env or {}).items():
+            # Sanitizer options are appended to what the caller already set.
+            if key.endswith("SAN_OPTIONS") and self.env.get(key):
+                value = self.env[key] + ":" + value
+            self.env[key] = value
         self.conf_lines = list(conf_lines)
         # Mote-only options (e.g. connect_timeout) are left out for mosquitto.
         if is_mote(self.binary):
@@ -78,7 +84,7 @@ class Broker:
                 f.write("\n".join(lines) + "\n")
             self._stderr = open(self.stderr_path, "ab")
             self.proc = subprocess.Popen([self.binary, "-c", self.conf_path],
-                                         stdin=subprocess.DEVNULL,
+                                         stdin=subprocess.DEVNULL, env=self.env,
                                          stdout=self._stderr, stderr=self._stderr)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
@@ -146,11 +152,16 @@ class BrokerTestCase(unittest.TestCase):
 
     CONF = ()
     MOTE_CONF = ()
+    BROKER_ENV = None
     broker = None
 
     @classmethod
+    def make_broker(cls):
+        return Broker(cls.CONF, mote_conf=cls.MOTE_CONF, env=cls.BROKER_ENV).start()
+
+    @classmethod
     def setUpClass(cls):
-        cls.broker = Broker(cls.CONF, mote_conf=cls.MOTE_CONF).start()
+        cls.broker = cls.make_broker()
 
     @classmethod
     def tearDownClass(cls):
@@ -163,7 +174,7 @@ class BrokerTestCase(unittest.TestCase):
         if not self.broker.alive():
             # A previous test killed the broker; that test has failed already.
             sys.stderr.write("\n--- broker died; stderr ---\n%s\n" % self.broker.stderr_text())
-            type(self).broker = Broker(self.CONF, mote_conf=self.MOTE_CONF).start()
+            type(self).broker = self.make_broker()
         self._stderr_mark = len(self.broker.stderr_text(tail=10 ** 9))
 
     @property
