@@ -118,7 +118,7 @@ void Engine::on_closed(ConnectionId id, Millis now) {
     Connection* c = impl_->find_conn(id);
     if (c == nullptr) return;  // we closed it ourselves and already cleaned up
     // The peer went away without DISCONNECT: publish the Will [MQTT-3.1.2-8].
-    impl_->drop_connection(*c, now, detail::CloseKind::Abnormal);
+    impl_->drop_connection(*c, now, detail::CloseKind::Abnormal, true);
 }
 
 void Engine::on_writable(ConnectionId id, Millis now) {

@@ -145,7 +145,8 @@ struct Engine::Impl {
 
     // lifecycle.cpp
     void fail(detail::Connection& c, mqtt::Error e, Millis now);
-    void drop_connection(detail::Connection& c, Millis now, detail::CloseKind kind);
+    // `socket_gone`: reported by on_closed(), so Io::close() is not called.
+    void drop_connection(detail::Connection& c, Millis now, detail::CloseKind kind, bool socket_gone = false);
     void detach_session(detail::Session& s, Millis now, detail::CloseKind kind);
     void destroy_session(detail::Session& s);
     void publish_will(detail::Session& s, Millis now);

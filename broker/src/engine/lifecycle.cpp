@@ -60,7 +60,7 @@ void Engine::Impl::fail(Connection& c, mqtt::Error e, Millis now) {
     drop_connection(c, now, CloseKind::Abnormal);
 }
 
-void Engine::Impl::drop_connection(Connection& c, Millis now, CloseKind kind) {
+void Engine::Impl::drop_connection(Connection& c, Millis now, CloseKind kind, bool socket_gone) {
     const ConnectionId id = c.id;
     Session* s = c.session;
     if (c.state == ConnState::Connected && stats.clients_connected > 0) --stats.clients_connected;
@@ -68,7 +68,7 @@ void Engine::Impl::drop_connection(Connection& c, Millis now, CloseKind kind) {
         log.log(LogLevel::Info, "disconnect client=%s kind=%u", s->client_id.c_str(), static_cast<unsigned>(kind));
     }
     conns.erase(id);  // `c` is gone from here on
-    io.close(id);
+    if (!socket_gone) io.close(id);
     if (s != nullptr && s->conn == id) detach_session(*s, now, kind);
 }
 
