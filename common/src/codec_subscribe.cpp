@@ -31,7 +31,10 @@ Error read_filter(Reader& r, bool strict_utf8, Bytes& out) {
 
 Error check_options(std::uint8_t o, Version v, Bytes filter) {
     const SubscribeOptions opt = SubscribeOptions::from_byte(o);
-    if (opt.qos == 3) return malformed(MOTE_WHY("subscription QoS 3"));  // [MQTT-3.8.3-5]; 3.1.1 [MQTT-3.8.3-4]
+    // 5.0 §3.8.3.1 words QoS 3 and Retain Handling 3 as Protocol Errors; Mote answers
+    // them as malformed options like the reserved bits, as mosquitto does and as
+    // HOSTILE_INPUTS.md row 53 asks (3.1.1 [MQTT-3.8.3-4] says malformed).
+    if (opt.qos == 3) return malformed(MOTE_WHY("subscription QoS 3"));
     if (!wire::v5(v)) {
         return (o & 0xFCu) != 0 ? malformed(MOTE_WHY("reserved subscription option bits")) : kOk;  // 3.1.1 [MQTT-3.8.3-4]
     }
@@ -57,7 +60,7 @@ void write_id_and_props(Writer& w, Version v, std::uint16_t id, Properties props
 Error check_codes(PacketType type, Bytes codes, Version v) {
     const bool suback = type == PacketType::Suback;
     if (!wire::v5(v) && !suback) return codes.empty() ? kOk : malformed(MOTE_WHY("bytes after the UNSUBACK"));
-    // One code per requested filter, so never none [MQTT-3.8.4-6] [MQTT-3.11.3-1].
+    // One code per requested filter, so never none ([MQTT-3.8.4-6], §3.11.3).
     if (codes.empty()) return protocol_error(MOTE_WHY("acknowledgement without reason codes"));
     const std::uint8_t* list = !wire::v5(v) ? kSuback311Codes : suback ? kSubackCodes : kUnsubackCodes;
     const std::size_t n = !wire::v5(v) ? sizeof kSuback311Codes : suback ? sizeof kSubackCodes : sizeof kUnsubackCodes;

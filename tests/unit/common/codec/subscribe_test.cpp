@@ -183,7 +183,7 @@ TEST(CodecSubscribe, UnsubackRoundTripsAndCodes) {
 }
 
 TEST(CodecSubscribe, AcksWithoutCodesAreProtocolErrors) {
-    // [MQTT-3.8.4-6] [MQTT-3.11.3-1], HOSTILE row C3.
+    // [MQTT-3.8.4-6], §3.11.3, HOSTILE row C3.
     CHECK_REASON(Reason::ProtocolError, dec(0x90, "00 0A", Version::V3_1_1, Role::Server));
     CHECK_REASON(Reason::ProtocolError, dec(0x90, "00 0A 00", Version::V5, Role::Server));
     CHECK_REASON(Reason::ProtocolError, dec(0xB0, "00 0A 00", Version::V5, Role::Server));
