@@ -114,7 +114,7 @@ bool validate_for_net(const BrokerConfig& cfg, ConfigError& err) {
         if (l.protocol == ListenerProtocol::WebSockets) {
             err.file = l.file;
             err.line = l.line;
-            err.option = "protocol";
+            err.option = "listener";  // the line is the listener's; protocol follows it
             err.message = "websockets listeners are not supported yet";
             return false;
         }

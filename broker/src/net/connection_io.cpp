@@ -260,63 +260,81 @@ void Server::flush_all() {
     }
 }
 
+// Builds iov_ over `segs` (each from its unwritten offset); returns the byte count.
+std::size_t Server::build_iov(const std::vector<Segment>& segs) {
+    iov_.clear();
+    std::size_t bytes = 0;
+    for (const Segment& s : segs) {
+        bytes += s.len - s.off;
+        iov_.push_back(uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(s.data() + s.off)),
+                                   static_cast<unsigned>(s.len - s.off)));
+    }
+    return bytes;
+}
+
+// Drops the first `written` bytes of the pending queue (and with whole segments
+// their MessagePtr references).
+void Server::drop_written(Connection& c, std::size_t written) {
+    c.queued -= written;
+    std::size_t done = 0;
+    while (done < c.pending.size() && written >= c.pending[done].len - c.pending[done].off) {
+        written -= c.pending[done].len - c.pending[done].off;
+        ++done;
+    }
+    if (done < c.pending.size()) {
+        c.pending[done].off += written;
+    }
+    c.pending.erase(c.pending.begin(), c.pending.begin() + static_cast<std::ptrdiff_t>(done));
+    if (c.pending.empty()) {
+        // Give the vector's storage back: an idle connection keeps no output memory.
+        std::vector<Segment>().swap(c.pending);
+    }
+}
+
+// One writev now (uv_try_write, usually everything), then one uv_write for the
+// rest, which owns its segments until write_cb. Returns false if the socket failed
+// (the connection is then closed).
+bool Server::submit(Connection& c) {
+    auto* stream = reinterpret_cast<uv_stream_t*>(&c.tcp);
+    build_iov(c.pending);
+    const int r = uv_try_write(stream, iov_.data(), static_cast<unsigned>(iov_.size()));
+    if (r < 0 && r != UV_EAGAIN) {
+        close_now(c);
+        return false;
+    }
+    drop_written(c, r > 0 ? static_cast<std::size_t>(r) : 0);
+    if (c.pending.empty()) {
+        return true;
+    }
+    auto* w = new WriteReq;
+    w->conn = &c;
+    w->segs = std::move(c.pending);
+    c.pending.clear();
+    w->bytes = build_iov(w->segs);
+    w->req.data = w;
+    // libuv copies the iovec array; the bytes stay alive in w->segs.
+    const int wr = uv_write(&w->req, stream, iov_.data(), static_cast<unsigned>(iov_.size()),
+                            [](uv_write_t* req, int status) {
+                                auto* wreq = static_cast<WriteReq*>(req->data);
+                                wreq->conn->server->on_write_done(wreq, status);
+                            });
+    if (wr != 0) {
+        c.queued -= w->bytes;
+        delete w;
+        close_now(c);
+        return false;
+    }
+    c.write = w;
+    return true;
+}
+
 void Server::flush(Connection& c) {
     if (c.state == ConnState::Closed) {
         return;
     }
-    if (c.write == nullptr && !c.pending.empty()) {
-        iov_.clear();
-        for (const Segment& s : c.pending) {
-            iov_.push_back(uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(s.data() + s.off)),
-                                       static_cast<unsigned>(s.len - s.off)));
-        }
-        auto* stream = reinterpret_cast<uv_stream_t*>(&c.tcp);
-        const int r = uv_try_write(stream, iov_.data(), static_cast<unsigned>(iov_.size()));
-        if (r < 0 && r != UV_EAGAIN) {
-            close_now(c);
-            return;
-        }
-        std::size_t written = r > 0 ? static_cast<std::size_t>(r) : 0;
-        c.queued -= written;
-        // Drop what went out (and with it the MessagePtr references).
-        std::size_t done = 0;
-        while (done < c.pending.size() && written >= c.pending[done].len - c.pending[done].off) {
-            written -= c.pending[done].len - c.pending[done].off;
-            ++done;
-        }
-        if (done < c.pending.size()) {
-            c.pending[done].off += written;
-        }
-        c.pending.erase(c.pending.begin(), c.pending.begin() + static_cast<std::ptrdiff_t>(done));
-        if (c.pending.empty()) {
-            // Give the vector's storage back: an idle connection keeps no output memory.
-            std::vector<Segment>().swap(c.pending);
-        } else {
-            auto* w = new WriteReq;
-            w->conn = &c;
-            w->segs = std::move(c.pending);
-            c.pending.clear();
-            iov_.clear();
-            for (const Segment& s : w->segs) {
-                w->bytes += s.len - s.off;
-                iov_.push_back(uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(s.data() + s.off)),
-                                           static_cast<unsigned>(s.len - s.off)));
-            }
-            w->req.data = w;
-            // libuv copies the iovec array; the bytes stay alive in w->segs.
-            const int wr = uv_write(&w->req, stream, iov_.data(), static_cast<unsigned>(iov_.size()),
-                                    [](uv_write_t* req, int status) {
-                                        auto* wreq = static_cast<WriteReq*>(req->data);
-                                        wreq->conn->server->on_write_done(wreq, status);
-                                    });
-            if (wr != 0) {
-                c.queued -= w->bytes;
-                delete w;
-                close_now(c);
-                return;
-            }
-            c.write = w;
-        }
+    // One write in flight at a time: what is queued meanwhile goes out from write_cb.
+    if (c.write == nullptr && !c.pending.empty() && !submit(c)) {
+        return;
     }
     after_drain(c);
 }

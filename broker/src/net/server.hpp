@@ -181,6 +181,9 @@ private:
     void mark_dirty(Connection& c);
     void flush_all();
     void flush(Connection& c);
+    bool submit(Connection& c);
+    std::size_t build_iov(const std::vector<Segment>& segs);
+    void drop_written(Connection& c, std::size_t written);
     void after_drain(Connection& c);
     void begin_shutdown(Connection& c);
     void close_now(Connection& c);

@@ -758,6 +758,9 @@ def main():
         sys.stderr.write("set MOTE_BROKER or pass the mote-broker path as the first argument\n")
         return 2
     BROKER = os.path.abspath(BROKER)
+    if not os.access(BROKER, os.X_OK):
+        sys.stderr.write("%s is not an executable file\n" % BROKER)
+        return 2
     if argv[:1] == ["--measure-rss"]:
         return measure_rss(int(argv[1]) if len(argv) > 1 else 10000)
     os.environ["MOTE_BROKER"] = BROKER
