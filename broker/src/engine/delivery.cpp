@@ -192,8 +192,9 @@ bool Engine::Impl::send_publish(Connection& c, const Delivery& d, std::uint16_t 
                 ++stats.messages_dropped;  // expired before onward delivery started
                 return false;
             }
-            // The interval left, rounded up [MQTT-3.3.2-6].
-            const Millis left = m.expires_at > now ? m.expires_at - now : 0;
+            // The interval left, rounded up [MQTT-3.3.2-6]; a redelivery that started
+            // before expiry still goes out, with the smallest interval (1 s).
+            const Millis left = m.expires_at > now ? m.expires_at - now : 1;
             b.add_u32(PropertyId::MessageExpiryInterval, static_cast<std::uint32_t>((left + 999) / 1000));
         }
         for (std::uint32_t id : d.sub_ids) b.add_varint(PropertyId::SubscriptionIdentifier, id);
