@@ -10,6 +10,7 @@ using mqtt::Reason;
 
 Engine::Impl::Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now)
     : cfg(c), log(l), io(i), started_at(now), sessions(memory_sessions), retained(memory_retained) {
+    if (cfg.sys_interval != 0) publish_sys(now);  // retained: readable from the start
     schedule_sys(now);
 }
 

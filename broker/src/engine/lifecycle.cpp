@@ -65,7 +65,8 @@ void Engine::Impl::drop_connection(Connection& c, Millis now, CloseKind kind, bo
     Session* s = c.session;
     if (c.state == ConnState::Connected && stats.clients_connected > 0) --stats.clients_connected;
     if (s != nullptr && log.enabled(LogLevel::Info)) {
-        log.log(LogLevel::Info, "disconnect client=%s kind=%u", s->client_id.c_str(), static_cast<unsigned>(kind));
+        const char* how = kind == CloseKind::Normal ? "normal" : (kind == CloseKind::Shutdown ? "shutdown" : "abnormal");
+        log.log(LogLevel::Info, "disconnect client=%s how=%s", s->client_id.c_str(), how);
     }
     conns.erase(id);  // `c` is gone from here on
     if (!socket_gone) io.close(id);
