@@ -148,7 +148,7 @@ public:
     static constexpr std::uint32_t kMaxConnectPacket = 256 * 1024;
     static constexpr std::size_t kMinSoftCap = 1024 * 1024;
     static constexpr Millis kLingerMs = 2000;
-    static constexpr Millis kShutdownGraceMs = 2000;
+    static constexpr Millis kShutdownGraceMs = 1500;  // so SIGTERM exits within 2 s
 
     // libuv trampolines (public so the C callbacks in server.cpp can reach them).
     void on_accept(Listener& l, int status);
