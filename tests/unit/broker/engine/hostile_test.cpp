@@ -21,7 +21,7 @@ TEST_GROUP(EngineHostile) {
     void teardown() override { h.reset(); }
 
     // Sends `bad` after a CONNECT of `level`; returns what the client got.
-    std::vector<Buf> run(std::uint8_t level, const char* bad) {
+    std::vector<Buf> attack(std::uint8_t level, const char* bad) {
         static ConnectionId next = 1000;
         const ConnectionId id = next++;
         ConnectOpts o = co(level, "victim");
@@ -42,16 +42,16 @@ TEST_GROUP(EngineHostile) {
         return s;
     }
     void expect_v5(const char* bad, const char* reply) {
-        auto s = run(5, bad);
+        auto s = attack(5, bad);
         LONGS_EQUAL(1, s.size());
         STRCMP_EQUAL(reply, to_hex(s[0]).c_str());
     }
     void expect_v5_either(const char* bad, const char* a, const char* b) {
-        auto s = run(5, bad);
+        auto s = attack(5, bad);
         LONGS_EQUAL(1, s.size());
         CHECK(to_hex(s[0]) == a || to_hex(s[0]) == b);
     }
-    void expect_v311_close(const char* bad) { LONGS_EQUAL(0, run(4, bad).size()); }
+    void expect_v311_close(const char* bad) { LONGS_EQUAL(0, attack(4, bad).size()); }
 };
 
 TEST(EngineHostile, Row2NonMinimalSubscriptionIdentifier) {
