@@ -454,7 +454,7 @@ std::string engine_changes(const BrokerConfig& a, const BrokerConfig& b) {
     note(a.allow_anonymous != b.allow_anonymous, "allow_anonymous");
     note(a.max_inflight_messages != b.max_inflight_messages, "max_inflight_messages");
     note(a.max_queued_messages != b.max_queued_messages, "max_queued_messages");
-    note(a.max_queued_bytes != b.max_queued_bytes, "max_queued_bytes");
+    note(a.max_queued_bytes != b.max_queued_bytes, "max_queued_bytes (engine queue; the net output cap was applied)");
     note(a.message_size_limit != b.message_size_limit, "message_size_limit");
     note(a.max_packet_size != b.max_packet_size, "max_packet_size");
     note(a.max_keepalive != b.max_keepalive, "max_keepalive");
@@ -490,8 +490,12 @@ void Server::reload() {
             listeners_[i]->max_connections = fresh.listeners[i].max_connections;
         }
     }
-    log_.log(LogLevel::Notice, "SIGHUP: reloaded %s: applied log_dest, log_type%s", cfg_.config_file.c_str(),
-             listeners_same ? ", listener max_connections" : "");
+    // The net layer's output cap follows max_queued_bytes (at least 1 MiB); new
+    // values apply to the next write on every connection.
+    soft_cap_ = std::max<std::size_t>(kMinSoftCap, static_cast<std::size_t>(fresh.max_queued_bytes));
+    hard_cap_ = 4 * soft_cap_;
+    log_.log(LogLevel::Notice, "SIGHUP: reloaded %s: applied log_dest, log_type, output cap %zu bytes%s",
+             cfg_.config_file.c_str(), soft_cap_, listeners_same ? ", listener max_connections" : "");
     if (!listeners_same) {
         log_.log(LogLevel::Warning, "SIGHUP: listener changes (addresses, ports, protocols, max_connections) "
                  "need a restart and were not applied");

@@ -678,6 +678,34 @@ class Signals(unittest.TestCase):
         finally:
             self.assertEqual(b.stop(), 0)
 
+    def test_sighup_applies_listener_max_connections(self):
+        port = free_port()
+        path = write_conf("listener %d 127.0.0.1\nmax_connections 1\n" % port)
+        b = BrokerProcess(["-c", path], port)
+        try:
+            b.wait_listening()
+            time.sleep(0.2)  # the readiness probe's connection must be gone
+            first = socket.create_connection((HOST, port))
+            first.sendall(connect_packet(4, "one"))
+            self.assertEqual(read_packet(first)[0], 0x20)
+            second = socket.create_connection((HOST, port))
+            self.assertTrue(closed_by_peer(second), "limit 1 not enforced")
+            second.close()
+            with open(path, "w") as f:
+                f.write("listener %d 127.0.0.1\nmax_connections 2\n" % port)
+            os.kill(b.proc.pid, signal.SIGHUP)
+            deadline = time.monotonic() + 3
+            while "reloaded" not in b.text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertIn("max_connections", b.text())
+            third = socket.create_connection((HOST, port))
+            third.sendall(connect_packet(4, "three"))
+            self.assertEqual(read_packet(third)[0], 0x20)
+            first.close()
+            third.close()
+        finally:
+            self.assertEqual(b.stop(), 0)
+
     def test_sighup_with_a_broken_file_keeps_the_running_config(self):
         port = free_port()
         path = write_conf("listener %d 127.0.0.1\n" % port)
