@@ -199,6 +199,7 @@ void Engine::Impl::accept_connect(Connection& c, const mqtt::Connect& p, Millis 
         c.keepalive_s = cfg.max_keepalive;
     }
     c.state = ConnState::Connected;
+    sessions.session_changed(s);
     send_connack_ok(c, p, present && !p.clean_start, assigned, server_keepalive);
 
     ++stats.clients_connected;

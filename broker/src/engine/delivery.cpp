@@ -148,7 +148,9 @@ void Engine::Impl::enqueue(Session& s, Delivery&& d) {
         note_drop(s);
     }
     s.queued_bytes += cost;
+    const bool durable = d.qos > 0;
     s.queue.push_back(std::move(d));
+    if (durable) sessions.session_changed(s);
 }
 
 std::uint16_t Engine::Impl::next_packet_id(Session& s) {
@@ -170,6 +172,7 @@ bool Engine::Impl::start_inflight(Session& s, Connection& c, Delivery&& d, Milli
     f.state = d.qos == 1 ? OutState::AwaitPuback : OutState::AwaitPubrec;
     f.d = std::move(d);
     s.inflight.emplace(id, std::move(f));
+    sessions.session_changed(s);
     return true;
 }
 
@@ -262,6 +265,7 @@ void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Mi
         return;
     case OutAction::Complete:
         s.inflight.erase(it);
+        sessions.session_changed(s);
         pump(s, c, now);
         return;
     }

@@ -98,6 +98,7 @@ void Engine::Impl::detach_session(Session& s, Millis now, CloseKind kind) {
         return;
     }
     s.expires_at = expiry == detail::kNeverExpires ? 0 : now + Millis{expiry} * 1000;
+    sessions.session_changed(s);
     schedule_session(s);
 }
 

@@ -66,6 +66,7 @@ void Engine::Impl::on_subscribe(Connection& c, const mqtt::Subscribe& p, Millis 
     mqtt::SubackLike ack;
     ack.packet_id = p.packet_id;
     ack.codes = mqtt::Bytes(codes.data(), codes.size());
+    sessions.session_changed(s);
     send_packet(c, mqtt::make_suback(PacketType::Suback, ack));
     for (const RetainRequest& r : retained_wanted) send_retained(s, r.filter, r.qos, r.sub_id, now);
 }
@@ -109,6 +110,7 @@ void Engine::Impl::on_unsubscribe(Connection& c, const mqtt::Unsubscribe& p) {
     ack.packet_id = p.packet_id;
     // 3.1.1 UNSUBACK carries no codes [MQTT-3.11.3-1 of 5.0 only].
     if (mqtt::is_v5(c.version)) ack.codes = mqtt::Bytes(codes.data(), codes.size());
+    sessions.session_changed(s);
     send_packet(c, mqtt::make_suback(PacketType::Unsuback, ack));
 }
 
