@@ -321,6 +321,20 @@ TEST(Framer, MaxPacketSizeEdges) {
     CHECK(below.feed(view(stream)).status == FrameStatus::Complete);
 }
 
+TEST(Framer, FramesEveryPacketTypeTypeChecksBelongToDecode) {
+    // The framer only frames: reserved type 0 and AUTH (HOSTILE row 7) come out as
+    // packets, and decode() rejects them with the version-specific reason.
+    const ByteVec stream{0x00, 0x00, 0xF0, 0x00};
+    std::uint8_t buf[4];
+    Framer fr(buf, sizeof buf, 100);
+    Frame f = fr.feed(view(stream));
+    CHECK(f.status == FrameStatus::Complete);
+    CHECK_EQUAL(0x00, f.first_byte);
+    f = fr.feed(view(stream).from(f.consumed));
+    CHECK(f.status == FrameStatus::Complete);
+    CHECK_EQUAL(0xF0, f.first_byte);
+}
+
 TEST(Framer, InvalidUntilReset) {
     std::uint8_t buf[8];
     Framer fr(buf, sizeof buf, 100);
