@@ -41,6 +41,8 @@ MOSQUITTO=/usr/sbin/mosquitto
 
 log() { echo "bench: $*" >&2; }
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # --- setup -------------------------------------------------------------------------
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   bash scripts/setup.sh
@@ -210,10 +212,11 @@ stop_broker
 
 # --- summary and docs --------------------------------------------------------------
 CMDLINE="BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION scripts/bench.sh"
-python3 - "$RESULTS" "$ROUNDS" "$RATE" "$CMDLINE" "${BENCH_NO_DOCS:-0}" "$DURATION" <<'EOF'
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$RESULTS" "$ROUNDS" "$RATE" "$CMDLINE" "${BENCH_NO_DOCS:-0}" "$DURATION" "$LOAD_START" "$LOAD_END" <<'EOF'
 import json, os, re, statistics, subprocess, sys, time
 
-results_path, rounds, rate, cmdline, no_docs, duration = sys.argv[1:7]
+results_path, rounds, rate, cmdline, no_docs, duration, load_start, load_end = sys.argv[1:9]
 runs = [json.loads(l) for l in open(results_path)]
 
 def med(broker, name, key):
@@ -267,6 +270,9 @@ for n in names:
         rows.append("| {} | delivered msg/s | {} | {} | {} | {} |".format(n, fmt(m), fmt(q), ratio(m, q), ok))
         m, q = med("mote", n, "deliv_per_cpu_s"), med("mosquitto", n, "deliv_per_cpu_s")
         rows.append("| {} | deliveries per broker CPU-second | {} | {} | {} | |".format(n, fmt(m), fmt(q), ratio(m, q)))
+        m, q = med("mote", n, "broker_rss_after"), med("mosquitto", n, "broker_rss_after")
+        m, q = (m / 1048576.0 if m else None), (q / 1048576.0 if q else None)
+        rows.append("| {} | broker RSS at the end of the run (MiB) | {} | {} | {} | |".format(n, fmt(m), fmt(q), ratio(m, q)))
         m, q = med("mote", n, "lat_p99_us"), med("mosquitto", n, "lat_p99_us")
         rows.append("| {} | latency p99 at full load (us) | {} | {} | {} | |".format(n, fmt(m), fmt(q), ratio(m, q)))
         # How busy the loader was: near 1.0 means mote-bench, not the broker, set the pace.
@@ -293,7 +299,10 @@ section = """{heading}
 Measured by `scripts/bench.sh` on {date}: mote-broker (commit {commit}, Release) and
 {mosq} on the same machine, one after the other (A B A B ...), {rounds} round(s),
 medians shown. Machine: {nproc} CPU(s), {cpu}, Linux {kernel}; the load generator
-(mote-bench, one process, one libuv loop) shares the machine with the broker.
+(mote-bench, one process, one libuv loop) shares the machine with the broker. Load
+average (1, 5, 15 min) at the start: {load_start}; at the end: {load_end}. With other
+work on the machine the brokers get only a share of the CPUs, so absolute rates vary
+between runs; "deliveries per broker CPU-second" is the steadier comparison.
 
 Command:
 
@@ -316,7 +325,10 @@ held - VmRSS before) / connections.
 {table}
 """.format(heading=heading, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), commit=commit,
            mosq=mosq_version, rounds=rounds, nproc=nproc, cpu=cpu, kernel=kernel, cmdline=cmdline,
-           duration=duration, rate=rate, table=table)
+           duration=duration, rate=rate, table=table, load_start=load_start, load_end=load_end)
+analysis = "tests/load/bench-analysis.md"
+if os.path.exists(analysis):
+    section += "\n" + open(analysis).read().rstrip("\n") + "\n"
 
 path = "docs/benchmarks.md"
 text = open(path).read() if os.path.exists(path) else "# Mote benchmarks\n\n"
