@@ -1,0 +1,1009 @@
+// mote::client::Client: a heap-free MQTT 3.1.1 / 5.0 client for microcontrollers and
+// small Linux systems.
+//
+// Port contracts (STYLE #10). Both are template policies, called only from poll():
+//
+//   struct Transport {
+//     // Starts or continues opening the link: 1 = open, 0 = in progress (call
+//     // again later), < 0 = failed.
+//     int open();
+//     // Non-blocking. > 0: bytes written/read. 0: try later (never "closed").
+//     // < 0: the link is closed or broken.
+//     std::ptrdiff_t send(const std::uint8_t* data, std::size_t len);
+//     std::ptrdiff_t recv(std::uint8_t* data, std::size_t cap);
+//     void close();  // idempotent
+//   };
+//   struct Clock { std::uint32_t now_ms(); };  // wraps after ~49 days; only differences are used
+//
+// Memory: everything lives in the Client object, sized by `Limits` (types.hpp). No
+// heap, exceptions, RTTI or threads. Buffer ownership: rx_ (framer bodies) is valid
+// during a message callback only; tx_ holds encoded packets until the transport took
+// them; store_ holds the topics and payloads of outgoing messages until their QoS flow
+// ends; sub_ holds copies of topic filters until unsubscribed.
+//
+// Re-entrancy: callbacks run inside poll(). They may call publish(), subscribe(),
+// unsubscribe() and disconnect(), but never poll().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "mote/client/state.hpp"
+#include "mote/client/types.hpp"
+#include "mote/common/codec.hpp"
+#include "mote/common/framer.hpp"
+#include "mote/common/topic.hpp"
+
+namespace mote::client {
+
+template <class Transport, class Clock, class Limits = DefaultLimits>
+class Client {
+    static_assert(Limits::rx_bytes >= 16, "rx_bytes too small for any CONNACK");
+    static_assert(Limits::tx_bytes >= 64, "tx_bytes too small");
+    static_assert(Limits::inflight >= 1 && Limits::inflight <= 65535, "inflight out of range");
+    static_assert(Limits::queue_messages >= Limits::inflight, "queue_messages must cover the in-flight window");
+
+public:
+    Client(Transport& transport, Clock& clock, const Options& options)
+        : transport_(transport),
+          clock_(clock),
+          opts_(options),
+          rng_(options.jitter_seed),
+          framer_(rx_, Limits::rx_bytes, static_cast<std::uint32_t>(Limits::rx_bytes + 5)) {}
+
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    // Begins connecting (on the next poll()). Reconnects with backoff afterwards
+    // until disconnect().
+    void start() {
+        if (state_ != ConnState::Idle) return;
+        now_ = clock_.now_ms();
+        attempt_start_ = now_;
+        set_state(conn_transition(state_, ConnEvent::Start));
+    }
+
+    // Graceful stop: DISCONNECT (Normal) once what is queued for sending is written,
+    // then close; no reconnect. The outbox is kept (a later start() resumes it).
+    // Wait for idle() first if the messages in flight should complete.
+    void disconnect() {
+        const ConnState before = state_;
+        set_state(conn_transition(state_, ConnEvent::Stop));
+        if (before == ConnState::Connected) {
+            queue_disconnect(mqtt::Reason::Success);
+        } else if (before != ConnState::Idle && before != ConnState::Backoff) {
+            transport_.close();
+        }
+    }
+
+    // Queues an application message. Nothing is written here: poll() sends it when
+    // connected and the window allows. `token` (optional) receives the number that
+    // Delivered / Dropped events carry.
+    Status publish(mqtt::Bytes topic, mqtt::Bytes payload, std::uint8_t qos, bool retain,
+                   std::uint32_t* token = nullptr) {
+        if (qos > 2) return Status::InvalidQos;
+        if (mqtt::validate_topic_name(topic)) return Status::InvalidTopic;
+        if (topic.size > 0xFFFF) return Status::InvalidTopic;
+        if (publish_wire_size(topic.size, payload.size, qos) > max_out_packet()) return Status::TooLarge;
+        const std::size_t need = topic.size + payload.size;
+        if (need > Limits::queue_bytes) return Status::TooLarge;
+        while (out_count_ == Limits::queue_messages || store_used_ + need > Limits::queue_bytes) {
+            if (opts_.overflow == OverflowPolicy::RefuseNewest || !drop_oldest_queued()) {
+                ++stats_.refused;
+                return Status::QueueFull;
+            }
+        }
+        OutSlot& s = out_[out_count_++];
+        s = OutSlot{};
+        s.token = ++last_token_;
+        s.qos = qos;
+        s.retain = retain;
+        s.offset = static_cast<std::uint32_t>(store_used_);
+        s.topic_len = static_cast<std::uint16_t>(topic.size);
+        s.payload_len = static_cast<std::uint32_t>(payload.size);
+        if (topic.size) std::memcpy(store_ + store_used_, topic.data, topic.size);
+        if (payload.size) std::memcpy(store_ + store_used_ + topic.size, payload.data, payload.size);
+        store_used_ += need;
+        if (token) *token = s.token;
+        return Status::Ok;
+    }
+
+    // Subscribes `filter` (copied) with a callback for the messages that match it.
+    // The SUBSCRIBE goes out from poll(), and again after a reconnect in which the
+    // broker lost the session.
+    Status subscribe(mqtt::Bytes filter, std::uint8_t qos, MessageCallback cb, void* user) {
+        if (qos > 2) return Status::InvalidQos;
+        if (filter.size > Limits::filter_bytes) return Status::TooLarge;
+        if (mqtt::validate_topic_filter(filter)) return Status::InvalidTopic;
+        SubSlot* slot = nullptr;
+        for (SubSlot& s : sub_) {
+            if (s.state == SubState::Free && slot == nullptr) slot = &s;
+        }
+        if (slot == nullptr) return Status::TableFull;
+        *slot = SubSlot{};
+        std::memcpy(slot->filter, filter.data, filter.size);
+        slot->filter_len = static_cast<std::uint16_t>(filter.size);
+        slot->qos = qos;
+        slot->cb = cb;
+        slot->user = user;
+        slot->state = SubState::PendingSub;
+        return Status::Ok;
+    }
+
+    Status unsubscribe(mqtt::Bytes filter) {
+        for (SubSlot& s : sub_) {
+            if (s.state == SubState::Free || s.state == SubState::PendingUnsub || s.state == SubState::WaitUnsuback)
+                continue;
+            if (mqtt::Bytes(s.filter, s.filter_len) != filter) continue;
+            // Never sent: forget it locally.
+            s.state = s.state == SubState::PendingSub ? SubState::Free : SubState::PendingUnsub;
+            return Status::Ok;
+        }
+        return Status::NotFound;
+    }
+
+    // Does all the work: opens the link, reads and handles packets, sends what is
+    // queued, keeps the connection alive, reconnects. Never blocks; call it from the
+    // super loop or an RTOS task, at least every few milliseconds while busy.
+    void poll() {
+        now_ = clock_.now_ms();
+        switch (state_) {
+            case ConnState::Idle:
+                return;
+            case ConnState::Backoff:
+                if (elapsed(backoff_start_) >= backoff_ms_) begin_attempt();
+                return;
+            case ConnState::Opening:
+                poll_opening();
+                return;
+            case ConnState::WaitConnack:
+            case ConnState::Connected:
+                poll_link();
+                return;
+            case ConnState::Closing:
+                flush();
+                if (state_ == ConnState::Closing && tx_off_ == tx_len_) {
+                    transport_.close();
+                    set_state(conn_transition(state_, ConnEvent::Flushed));
+                    emit(EventType::Disconnected, mqtt::Reason::Success, 0);
+                }
+                return;
+        }
+    }
+
+    ConnState state() const { return state_; }
+    bool connected() const { return state_ == ConnState::Connected; }
+    // Nothing left to send or acknowledge: outbox and subscription changes all done.
+    bool idle() const {
+        if (out_count_ != 0 || tx_off_ != tx_len_ || in_count() != 0) return false;
+        for (const SubSlot& s : sub_) {
+            if (s.state != SubState::Free && s.state != SubState::Active) return false;
+        }
+        return true;
+    }
+    std::size_t queued() const { return out_count_; }
+    const Stats& stats() const { return stats_; }
+    // The keep alive in use (5.0: Server Keep Alive wins), in milliseconds.
+    std::uint32_t keep_alive_ms() const { return keep_alive_ms_; }
+    std::uint32_t server_receive_maximum() const { return send_window_; }
+
+private:
+    enum class SubState : std::uint8_t { Free, PendingSub, WaitSuback, Active, PendingUnsub, WaitUnsuback };
+
+    struct OutSlot {
+        std::uint32_t token = 0;
+        std::uint32_t offset = 0;  // topic then payload in store_
+        std::uint32_t payload_len = 0;
+        std::uint16_t topic_len = 0;
+        std::uint16_t packet_id = 0;
+        std::uint8_t qos = 0;
+        bool retain = false;
+        bool sent_before = false;  // a re-send carries DUP = 1 [MQTT-3.3.1-1]
+        bool need_send = false;    // resend PUBLISH (or PUBREL in WaitPubcomp) on this link
+        OutState state = OutState::Queued;
+    };
+
+    struct SubSlot {
+        std::uint8_t filter[Limits::filter_bytes] = {};
+        std::uint16_t filter_len = 0;
+        std::uint16_t packet_id = 0;
+        std::uint8_t qos = 0;
+        SubState state = SubState::Free;
+        MessageCallback cb = nullptr;
+        void* user = nullptr;
+    };
+
+    static constexpr std::size_t kReplyReserve = 8;  // room kept for an ack or PINGREQ
+    static constexpr int kMaxPacketsPerPoll = 16;
+
+    // ----------------------------------------------------------------- helpers
+    std::uint32_t elapsed(std::uint32_t since) const { return now_ - since; }
+    bool v5() const { return opts_.version == mqtt::Version::V5; }
+
+    void set_state(ConnState s) { state_ = s; }
+
+    void emit(EventType type, mqtt::Reason reason, std::uint32_t token, bool session_present = false) {
+        if (opts_.on_event == nullptr) return;
+        Event ev;
+        ev.type = type;
+        ev.reason = reason;
+        ev.token = token;
+        ev.session_present = session_present;
+        opts_.on_event(opts_.event_user, ev);
+    }
+
+    std::size_t max_out_packet() const {
+        std::size_t m = Limits::tx_bytes;
+        if (server_max_packet_ != 0 && server_max_packet_ < m) m = server_max_packet_;
+        return m;
+    }
+
+    std::size_t publish_wire_size(std::size_t topic_len, std::size_t payload_len, std::uint8_t qos) const {
+        std::size_t rl = 2 + topic_len + payload_len + (qos > 0 ? 2u : 0u) + (v5() ? 1u : 0u);
+        std::size_t vbi = rl < 128 ? 1 : rl < 16384 ? 2 : rl < 2097152 ? 3 : 4;
+        return 1 + vbi + rl;
+    }
+
+    std::size_t in_count() const {
+        std::size_t n = 0;
+        for (std::uint16_t id : in_ids_) n += id != 0 ? 1u : 0u;
+        return n;
+    }
+
+    std::size_t inflight_out() const {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < out_count_; ++i) n += out_[i].state != OutState::Queued ? 1u : 0u;
+        return n;
+    }
+
+    bool id_in_use(std::uint16_t id) const {
+        for (std::size_t i = 0; i < out_count_; ++i) {
+            if (out_[i].packet_id == id) return true;
+        }
+        for (const SubSlot& s : sub_) {
+            if (s.state != SubState::Free && s.packet_id == id) return true;
+        }
+        return false;
+    }
+
+    // [MQTT-2.2.1-3] a fresh non-zero id not used by any flow of this client. The
+    // tables are far smaller than the id space, so the loop ends quickly.
+    std::uint16_t allocate_id() {
+        for (;;) {
+            next_id_ = static_cast<std::uint16_t>(next_id_ == 0xFFFF ? 1 : next_id_ + 1);
+            if (!id_in_use(next_id_)) return next_id_;
+        }
+    }
+
+    // Removes outbox entry i and compacts store_ behind it, keeping the order.
+    void remove_out(std::size_t i) {
+        const std::size_t len = out_[i].topic_len + static_cast<std::size_t>(out_[i].payload_len);
+        const std::size_t off = out_[i].offset;
+        std::memmove(store_ + off, store_ + off + len, store_used_ - off - len);
+        store_used_ -= len;
+        for (std::size_t j = i + 1; j < out_count_; ++j) {
+            out_[j - 1] = out_[j];
+            out_[j - 1].offset -= static_cast<std::uint32_t>(len);
+        }
+        --out_count_;
+    }
+
+    // Overflow policy DropOldest: the oldest message that is not in flight goes.
+    bool drop_oldest_queued() {
+        for (std::size_t i = 0; i < out_count_; ++i) {
+            if (out_[i].state != OutState::Queued) continue;
+            const std::uint32_t token = out_[i].token;
+            remove_out(i);
+            ++stats_.dropped;
+            emit(EventType::Dropped, mqtt::Reason::QuotaExceeded, token);
+            return true;
+        }
+        return false;
+    }
+
+    // ----------------------------------------------------------------- link control
+    void begin_attempt() {
+        set_state(conn_transition(state_, ConnEvent::BackoffElapsed));
+        attempt_start_ = now_;
+        poll_opening();
+    }
+
+    void poll_opening() {
+        const int r = transport_.open();
+        if (r < 0) {
+            fault(mqtt::Reason::UnspecifiedError, false);
+            return;
+        }
+        if (r == 0) {
+            // [C13] a connect that never completes ends at the timeout.
+            if (elapsed(attempt_start_) >= opts_.connect_timeout_ms) fault(mqtt::Reason::UnspecifiedError, false);
+            return;
+        }
+        set_state(conn_transition(state_, ConnEvent::TransportUp));
+        reset_link_buffers();
+        if (!write_connect()) {
+            fault(mqtt::Reason::ImplementationSpecificError, false);
+            return;
+        }
+        poll_link();
+    }
+
+    void reset_link_buffers() {
+        framer_.reset();
+        framer_.set_max_packet_size(static_cast<std::uint32_t>(Limits::rx_bytes + 5));
+        tx_len_ = tx_off_ = 0;
+        chunk_len_ = chunk_off_ = 0;
+        ping_outstanding_ = false;
+        last_tx_ = now_;
+        server_max_packet_ = 0;
+        send_window_ = 65535;
+        server_max_qos_ = 2;
+        retain_available_ = true;
+        keep_alive_ms_ = static_cast<std::uint32_t>(opts_.keep_alive_s) * 1000u;
+    }
+
+    mqtt::Bytes effective_client_id() const {
+        if (opts_.client_id.empty() && assigned_len_ != 0 && !opts_.clean_start)
+            return mqtt::Bytes(assigned_id_, assigned_len_);
+        return opts_.client_id;
+    }
+
+    bool write_connect() {
+        mqtt::Connect c;
+        c.version = opts_.version;
+        c.clean_start = opts_.clean_start;
+        c.keep_alive = opts_.keep_alive_s;
+        c.client_id = effective_client_id();
+        c.has_username = opts_.has_username;
+        c.username = opts_.username;
+        c.has_password = opts_.has_password;
+        c.password = opts_.password;
+        c.has_will = opts_.has_will;
+        c.will.topic = opts_.will_topic;
+        c.will.payload = opts_.will_payload;
+        c.will.qos = opts_.will_qos;
+        c.will.retain = opts_.will_retain;
+#if MOTE_MQTT_V5
+        std::uint8_t props[32];
+        if (v5()) {
+            mqtt::PropertyBuilder b(props, sizeof props);
+            if (opts_.session_expiry_s != 0) b.add_u32(mqtt::PropertyId::SessionExpiryInterval, opts_.session_expiry_s);
+            // Receive Maximum: the incoming QoS 2 table size [MQTT-3.3.4-9] applies to the broker.
+            if (Limits::inflight < 65535)
+                b.add_u16(mqtt::PropertyId::ReceiveMaximum, static_cast<std::uint16_t>(Limits::inflight));
+            // Maximum Packet Size: the broker must not send more [MQTT-3.1.2-24].
+            b.add_u32(mqtt::PropertyId::MaximumPacketSize, static_cast<std::uint32_t>(Limits::rx_bytes + 5));
+            if (!opts_.request_problem_info) b.add_byte(mqtt::PropertyId::RequestProblemInformation, 0);
+            if (!b.ok()) return false;
+            c.props = b.view();
+        }
+#endif
+        const std::size_t n = mqtt::encode_connect(c, tx_, Limits::tx_bytes);
+        if (n == 0) return false;
+        tx_len_ = n;
+        tx_off_ = 0;
+        return true;
+    }
+
+    // Closes the link because of `reason` and schedules a reconnect. With
+    // `tell_broker`, a 5.0 connection first gets DISCONNECT with the reason code
+    // (§4.13: the receiver of a malformed packet or protocol error closes, and MAY
+    // send DISCONNECT first).
+    void fault(mqtt::Reason reason, bool tell_broker) {
+        if (state_ == ConnState::Idle || state_ == ConnState::Backoff) return;
+        stats_.last_error = reason;
+        if (tell_broker && v5() && (state_ == ConnState::Connected || state_ == ConnState::WaitConnack)) {
+            // Only whole packets may precede it: drop what was not started yet is not
+            // possible to tell apart, so append after everything and try once.
+            queue_disconnect(reason);
+            flush_once();
+        }
+        transport_.close();
+        const bool was_up = state_ == ConnState::Connected;
+        const bool closing = state_ == ConnState::Closing;
+        set_state(conn_transition(state_, ConnEvent::ProtocolFault));
+        if (closing) {
+            emit(EventType::Disconnected, reason, 0);
+            return;
+        }
+        ++stats_.link_losses;
+        if (was_up) attempts_ = 0;
+        backoff_ms_ = backoff_delay_ms(attempts_, opts_.backoff_min_ms, opts_.backoff_max_ms, rng_);
+        if (attempts_ < 31) ++attempts_;
+        backoff_start_ = now_;
+        emit(EventType::Disconnected, reason, 0);
+    }
+
+    void queue_disconnect(mqtt::Reason reason) {
+        mqtt::Disconnect d;
+        d.reason = reason;
+        std::uint8_t* p = reserve(8);
+        if (p == nullptr) return;
+        tx_len_ += mqtt::encode_disconnect(d, opts_.version, p, Limits::tx_bytes - tx_len_);
+    }
+
+    // Free space for n bytes at the end of tx_, or nullptr.
+    std::uint8_t* reserve(std::size_t n) {
+        if (tx_off_ == tx_len_) tx_off_ = tx_len_ = 0;
+        if (Limits::tx_bytes - tx_len_ < n && tx_off_ != 0) {
+            std::memmove(tx_, tx_ + tx_off_, tx_len_ - tx_off_);
+            tx_len_ -= tx_off_;
+            tx_off_ = 0;
+        }
+        return Limits::tx_bytes - tx_len_ >= n ? tx_ + tx_len_ : nullptr;
+    }
+    std::size_t tx_free() const { return Limits::tx_bytes - (tx_len_ - tx_off_); }
+
+    // Writes as much of tx_ as the transport takes now. False when the link broke.
+    bool flush() {
+        while (tx_off_ < tx_len_) {
+            const auto n = transport_.send(tx_ + tx_off_, tx_len_ - tx_off_);
+            if (n < 0) {
+                fault(mqtt::Reason::UnspecifiedError, false);
+                return false;
+            }
+            if (n == 0) break;
+            tx_off_ += static_cast<std::size_t>(n);
+            last_tx_ = now_;
+        }
+        if (tx_off_ == tx_len_) tx_off_ = tx_len_ = 0;
+        return true;
+    }
+    void flush_once() {
+        if (tx_off_ < tx_len_) {
+            const auto n = transport_.send(tx_ + tx_off_, tx_len_ - tx_off_);
+            if (n > 0) tx_off_ += static_cast<std::size_t>(n);
+        }
+    }
+
+    void poll_link() {
+        if (!flush()) return;
+        read_packets();
+        if (state_ == ConnState::Connected) {
+            pump_subscriptions();
+            pump_outbox();
+            keepalive();
+        }
+        if (state_ == ConnState::WaitConnack && elapsed(attempt_start_) >= opts_.connect_timeout_ms) {
+            fault(mqtt::Reason::UnspecifiedError, false);  // [C13] CONNACK never came
+            return;
+        }
+        if (state_ == ConnState::WaitConnack || state_ == ConnState::Connected) flush();
+    }
+
+    void keepalive() {
+        if (keep_alive_ms_ == 0) return;
+        if (ping_outstanding_) {
+            // Dead-broker detection: no PINGRESP in time.
+            if (elapsed(ping_sent_) >= opts_.ping_timeout_ms) fault(mqtt::Reason::KeepAliveTimeout, false);
+            return;
+        }
+        // [MQTT-3.1.2-23] some packet must go out within every Keep Alive period.
+        if (elapsed(last_tx_) >= keep_alive_ms_) {
+            std::uint8_t* p = reserve(2);
+            if (p == nullptr) return;
+            tx_len_ += mqtt::encode_ping(mqtt::PacketType::Pingreq, p, 2);
+            ping_outstanding_ = true;
+            ping_sent_ = now_;
+        }
+    }
+
+    // ----------------------------------------------------------------- input
+    void read_packets() {
+        for (int handled = 0; handled < kMaxPacketsPerPoll;) {
+            if (state_ != ConnState::Connected && state_ != ConnState::WaitConnack) return;
+            if (chunk_off_ == chunk_len_) {
+                const auto n = transport_.recv(chunk_, Limits::read_chunk);
+                if (n < 0) {
+                    fault(mqtt::Reason::UnspecifiedError, false);
+                    return;
+                }
+                if (n == 0) return;
+                chunk_off_ = 0;
+                chunk_len_ = static_cast<std::size_t>(n);
+            }
+            // Keep room for the reply before taking a packet in (backpressure: the
+            // broker's bytes wait in the transport while ours cannot go out).
+            if (tx_free() < kReplyReserve) {
+                if (!flush()) return;
+                if (tx_free() < kReplyReserve) return;
+            }
+            const mqtt::Frame f = framer_.feed(mqtt::Bytes(chunk_ + chunk_off_, chunk_len_ - chunk_off_));
+            chunk_off_ += f.consumed;
+            if (f.status == mqtt::FrameStatus::NeedMore) continue;
+            if (f.status == mqtt::FrameStatus::Invalid) {
+                // [C1] RL > 4 bytes or larger than rx_: rejected from the header alone.
+                // [C7] 5.0: PacketTooLarge is said with DISCONNECT 0x95 [MQTT-3.1.2-24].
+                fault(f.error.reason, true);
+                return;
+            }
+            ++handled;
+            handle_packet(f.first_byte, f.body);
+        }
+    }
+
+    mqtt::DecodeOptions decode_opts() const {
+        mqtt::DecodeOptions o;
+        o.version = opts_.version;
+        o.sender = mqtt::Role::Server;
+        return o;
+    }
+
+    void handle_packet(std::uint8_t first_byte, mqtt::Bytes body) {
+        const auto type = static_cast<mqtt::PacketType>(first_byte >> 4);
+        if (state_ == ConnState::WaitConnack && type != mqtt::PacketType::Connack) {
+            // [MQTT-3.2.0-1] the first packet from the server is CONNACK.
+            fault(mqtt::Reason::ProtocolError, true);
+            return;
+        }
+        switch (type) {
+            case mqtt::PacketType::Connack: handle_connack(first_byte, body); return;
+            case mqtt::PacketType::Publish: handle_publish(first_byte, body); return;
+            case mqtt::PacketType::Puback:
+            case mqtt::PacketType::Pubrec:
+            case mqtt::PacketType::Pubcomp: handle_out_ack(first_byte, body, type); return;
+            case mqtt::PacketType::Pubrel: handle_pubrel(first_byte, body); return;
+            case mqtt::PacketType::Suback:
+            case mqtt::PacketType::Unsuback: handle_suback(first_byte, body, type); return;
+            case mqtt::PacketType::Pingresp:
+                if (first_byte != 0xD0 || !body.empty()) {
+                    fault(mqtt::Reason::MalformedPacket, true);
+                    return;
+                }
+                ping_outstanding_ = false;
+                return;
+            case mqtt::PacketType::Disconnect: handle_disconnect(first_byte, body); return;
+            default:
+                // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, AUTH (not negotiated) and
+                // the reserved type never come from a server.
+                fault(type == mqtt::PacketType::Reserved ? mqtt::Reason::MalformedPacket : mqtt::Reason::ProtocolError,
+                      true);
+                return;
+        }
+    }
+
+    void handle_connack(std::uint8_t first_byte, mqtt::Bytes body) {
+        if (state_ != ConnState::WaitConnack) {
+            fault(mqtt::Reason::ProtocolError, true);  // [MQTT-3.2.0-2] one CONNACK per connection
+            return;
+        }
+        mqtt::Connack c;
+        // [C5] short/long CONNACK, reserved flags, unknown codes: the codec says 0x81/0x82.
+        if (const mqtt::Error e = mqtt::decode_connack(first_byte, body, decode_opts(), c)) {
+            fault(e.reason, true);
+            return;
+        }
+        if (c.code != 0) {
+            const mqtt::Reason r = v5() ? static_cast<mqtt::Reason>(c.code) : refusal_reason_311(c.code);
+            stats_.last_error = r;
+            emit(EventType::ConnectRefused, r, 0);
+            fault(r, false);  // ConnackRefused and ProtocolFault both lead to Backoff
+            return;
+        }
+        // [C6] 3.1.1 [MQTT-3.2.2-1] / 5.0 [MQTT-3.2.2-2]: with Clean Start the server
+        // must answer Session Present 0.
+        if (opts_.clean_start && c.session_present) {
+            fault(mqtt::Reason::ProtocolError, true);
+            return;
+        }
+        if (!apply_connack_props(c)) return;
+        set_state(conn_transition(state_, ConnEvent::ConnackAccepted));
+        attempts_ = 0;
+        ++stats_.connects;
+        resume_session(c.session_present);
+        emit(EventType::Connected, mqtt::Reason::Success, 0, c.session_present);
+    }
+
+    static mqtt::Reason refusal_reason_311(std::uint8_t code) {
+        switch (code) {
+            case 1: return mqtt::Reason::UnsupportedProtocolVersion;
+            case 2: return mqtt::Reason::ClientIdentifierNotValid;
+            case 3: return mqtt::Reason::ServerUnavailable;
+            case 4: return mqtt::Reason::BadUserNameOrPassword;
+            default: return mqtt::Reason::NotAuthorized;
+        }
+    }
+
+    bool apply_connack_props(const mqtt::Connack& c) {
+#if MOTE_MQTT_V5
+        if (!v5()) return true;
+        // Receive Maximum: how many QoS 1/2 PUBLISH we may have unacknowledged
+        // [MQTT-3.3.4-7]; the codec already rejects 0.
+        send_window_ = c.props.number(mqtt::PropertyId::ReceiveMaximum, 65535);
+        server_max_packet_ = c.props.number(mqtt::PropertyId::MaximumPacketSize, 0);  // [MQTT-3.1.2-25]
+        server_max_qos_ = static_cast<std::uint8_t>(c.props.number(mqtt::PropertyId::MaximumQos, 2));
+        retain_available_ = c.props.number(mqtt::PropertyId::RetainAvailable, 1) != 0;
+        // Server Keep Alive replaces ours [MQTT-3.2.2-21].
+        keep_alive_ms_ = c.props.number(mqtt::PropertyId::ServerKeepAlive, opts_.keep_alive_s) * 1000u;
+        mqtt::Property p;
+        if (c.props.find(mqtt::PropertyId::AssignedClientIdentifier, p)) {
+            if (p.value.size > Limits::client_id_bytes) {
+                fault(mqtt::Reason::ImplementationSpecificError, true);
+                return false;
+            }
+            std::memcpy(assigned_id_, p.value.data, p.value.size);
+            assigned_len_ = p.value.size;
+        }
+#else
+        (void)c;
+#endif
+        return true;
+    }
+
+    // After CONNACK: replay or restart the flows in their original order
+    // [MQTT-4.6.0-1], re-subscribe what the broker forgot.
+    void resume_session(bool present) {
+        const OutEvent ev = present ? OutEvent::SessionResumed : OutEvent::SessionLost;
+        for (std::size_t i = 0; i < out_count_;) {
+            OutSlot& s = out_[i];
+            const OutStep st = out_transition(s.state, s.qos, ev);
+            s.state = st.next;
+            s.need_send = st.action == OutAction::SendPublish || st.action == OutAction::SendPubrel;
+            if (s.state == OutState::Queued) {
+                // A message restarted on a new session is a new PUBLISH: fresh id, no DUP.
+                s.packet_id = 0;
+                s.sent_before = false;
+            }
+            if (st.action == OutAction::Complete) {
+                const std::uint32_t token = s.token;
+                remove_out(i);
+                emit(EventType::Delivered, mqtt::Reason::Success, token);
+                continue;
+            }
+            ++i;
+        }
+        for (SubSlot& s : sub_) {
+            switch (s.state) {
+                case SubState::Active: if (!present) s.state = SubState::PendingSub; break;
+                case SubState::WaitSuback: s.state = SubState::PendingSub; break;
+                case SubState::WaitUnsuback: s.state = present ? SubState::PendingUnsub : SubState::Free; break;
+                case SubState::PendingUnsub: if (!present) s.state = SubState::Free; break;
+                default: break;
+            }
+        }
+        if (!present) {
+            for (std::uint16_t& id : in_ids_) id = 0;
+        }
+    }
+
+    bool check_problem_info(const mqtt::Properties& props) {
+#if MOTE_MQTT_V5
+        // [C12] [MQTT-3.1.2-29] with Request Problem Information 0 the broker must not
+        // put a Reason String or User Property on anything but PUBLISH, CONNACK and
+        // DISCONNECT.
+        if (v5() && !opts_.request_problem_info &&
+            (props.has(mqtt::PropertyId::ReasonString) || props.has(mqtt::PropertyId::UserProperty))) {
+            fault(mqtt::Reason::ProtocolError, true);
+            return false;
+        }
+#else
+        (void)props;
+#endif
+        return true;
+    }
+
+    void handle_publish(std::uint8_t first_byte, mqtt::Bytes body) {
+        mqtt::Publish p;
+        // [C2] lengths beyond the packet are 0x81; Topic Alias 0 is 0x94 (codec).
+        if (const mqtt::Error e = mqtt::decode_publish(first_byte, body, decode_opts(), p)) {
+            fault(e.reason, true);
+            return;
+        }
+#if MOTE_MQTT_V5
+        // [C8] [MQTT-3.3.2-11] we announce Topic Alias Maximum 0, so any alias is
+        // above it.
+        if (v5() && p.props.has(mqtt::PropertyId::TopicAlias)) {
+            fault(mqtt::Reason::TopicAliasInvalid, true);
+            return;
+        }
+#endif
+        if (p.qos == 2) {
+            handle_publish_qos2(p);
+            return;
+        }
+        deliver(p);
+        if (p.qos == 1) send_ack(mqtt::PacketType::Puback, p.packet_id, mqtt::Reason::Success);
+    }
+
+    void handle_publish_qos2(const mqtt::Publish& p) {
+        std::uint16_t* slot = nullptr;
+        std::uint16_t* free_slot = nullptr;
+        for (std::uint16_t& id : in_ids_) {
+            if (id == p.packet_id) slot = &id;
+            if (id == 0 && free_slot == nullptr) free_slot = &id;
+        }
+        const InStep st = in_transition(slot ? InState::WaitPubrel : InState::Free, InEvent::Publish);
+        if (st.action == InAction::DeliverAndPubrec) {
+            if (free_slot == nullptr) {
+                // [C9] [MQTT-3.3.4-9] more QoS 2 in flight than our Receive Maximum.
+                fault(v5() ? mqtt::Reason::ReceiveMaximumExceeded : mqtt::Reason::ImplementationSpecificError, true);
+                return;
+            }
+            *free_slot = p.packet_id;
+            deliver(p);
+        }
+        // [C10] [MQTT-4.3.3-10] a re-sent PUBLISH before PUBREL is acknowledged again
+        // but not delivered again.
+        send_ack(mqtt::PacketType::Pubrec, p.packet_id, mqtt::Reason::Success);
+    }
+
+    void deliver(const mqtt::Publish& p) {
+        Message m;
+        m.topic = p.topic;
+        m.payload = p.payload;
+        m.qos = p.qos;
+        m.retain = p.retain;
+        m.dup = p.dup;
+        m.props = p.props;
+        bool matched = false;
+        for (std::size_t i = 0; i < Limits::subscriptions; ++i) {
+            const SubSlot& s = sub_[i];
+            if (s.state == SubState::Free || s.state == SubState::PendingSub || s.cb == nullptr) continue;
+            mqtt::SharedFilter sf;
+            if (mqtt::parse_shared(mqtt::Bytes(s.filter, s.filter_len), sf)) continue;
+            if (!mqtt::topic_matches(sf.filter, p.topic)) continue;
+            matched = true;
+            s.cb(s.user, m);
+        }
+        if (!matched && opts_.on_unmatched != nullptr) opts_.on_unmatched(opts_.unmatched_user, m);
+        ++stats_.delivered_in;
+    }
+
+    void send_ack(mqtt::PacketType type, std::uint16_t id, mqtt::Reason reason) {
+        mqtt::Ack a;
+        a.packet_id = id;
+        a.reason = reason;
+        std::uint8_t* p = reserve(kReplyReserve);
+        if (p == nullptr) return;  // not reached: read_packets() kept the room
+        tx_len_ += mqtt::encode_ack(type, a, opts_.version, p, Limits::tx_bytes - tx_len_);
+    }
+
+    void handle_out_ack(std::uint8_t first_byte, mqtt::Bytes body, mqtt::PacketType type) {
+        mqtt::Ack a;
+        if (const mqtt::Error e = mqtt::decode_ack(first_byte, body, decode_opts(), a)) {
+            fault(e.reason, true);
+            return;
+        }
+        if (!check_problem_info(a.props)) return;
+        std::size_t i = 0;
+        while (i < out_count_ && !(out_[i].packet_id == a.packet_id && out_[i].state != OutState::Queued)) ++i;
+        if (i == out_count_) {
+            // [C11] unsolicited or unknown id: ignored, nothing changes [MQTT-2.2.1-5].
+            ++stats_.ignored_acks;
+            return;
+        }
+        OutEvent ev = OutEvent::Puback;
+        if (type == mqtt::PacketType::Pubrec) ev = mqtt::is_error(a.reason) ? OutEvent::PubrecError : OutEvent::Pubrec;
+        if (type == mqtt::PacketType::Pubcomp) ev = OutEvent::Pubcomp;
+        OutSlot& s = out_[i];
+        const OutStep st = out_transition(s.state, s.qos, ev);
+        if (st.action == OutAction::ProtocolError) {
+            fault(mqtt::Reason::ProtocolError, true);  // an ack of the other QoS flow
+            return;
+        }
+        s.state = st.next;
+        if (st.action == OutAction::SendPubrel) s.need_send = true;
+        if (st.action == OutAction::Complete) {
+            const std::uint32_t token = s.token;
+            remove_out(i);
+            emit(EventType::Delivered, a.reason, token);
+        }
+    }
+
+    void handle_pubrel(std::uint8_t first_byte, mqtt::Bytes body) {
+        mqtt::Ack a;
+        if (const mqtt::Error e = mqtt::decode_ack(first_byte, body, decode_opts(), a)) {
+            fault(e.reason, true);
+            return;
+        }
+        if (!check_problem_info(a.props)) return;
+        std::uint16_t* slot = nullptr;
+        for (std::uint16_t& id : in_ids_) {
+            if (id == a.packet_id) slot = &id;
+        }
+        const InStep st = in_transition(slot ? InState::WaitPubrel : InState::Free, InEvent::Pubrel);
+        if (slot) *slot = 0;
+        // [MQTT-4.3.3-11] PUBCOMP answers PUBREL; 5.0 says 0x92 for an unknown id.
+        send_ack(mqtt::PacketType::Pubcomp, a.packet_id,
+                 st.action == InAction::PubcompNotFound && v5() ? mqtt::Reason::PacketIdentifierNotFound
+                                                                : mqtt::Reason::Success);
+    }
+
+    void handle_suback(std::uint8_t first_byte, mqtt::Bytes body, mqtt::PacketType type) {
+        mqtt::SubackLike a;
+        if (const mqtt::Error e = mqtt::decode_suback(first_byte, body, decode_opts(), a)) {
+            fault(e.reason, true);  // [C4] property length beyond the end: 0x81
+            return;
+        }
+        if (!check_problem_info(a.props)) return;
+        const bool is_sub = type == mqtt::PacketType::Suback;
+        SubSlot* slot = nullptr;
+        for (SubSlot& s : sub_) {
+            if (s.packet_id != a.packet_id) continue;
+            if (s.state == SubState::WaitSuback || s.state == SubState::WaitUnsuback) slot = &s;
+        }
+        if (slot == nullptr) {
+            ++stats_.ignored_acks;  // [C11]
+            return;
+        }
+        if ((slot->state == SubState::WaitSuback) != is_sub) {
+            fault(mqtt::Reason::ProtocolError, true);  // SUBACK for an UNSUBSCRIBE or vice versa
+            return;
+        }
+        // [C3] [MQTT-3.8.4-6] one code per requested filter; we send one per packet.
+        // A 3.1.1 UNSUBACK carries none.
+        const std::size_t want = (is_sub || v5()) ? 1u : 0u;
+        if (a.codes.size != want) {
+            fault(mqtt::Reason::ProtocolError, true);
+            return;
+        }
+        slot->packet_id = 0;
+        if (!is_sub) {
+            slot->state = SubState::Free;
+            emit(EventType::Unsubscribed, want ? static_cast<mqtt::Reason>(a.codes[0]) : mqtt::Reason::Success, 0);
+            return;
+        }
+        const auto code = static_cast<mqtt::Reason>(a.codes[0]);
+        if (mqtt::is_error(code)) {
+            slot->state = SubState::Free;
+            emit(EventType::SubscribeFailed, code, 0);
+            return;
+        }
+        slot->state = SubState::Active;
+        emit(EventType::Subscribed, code, 0);
+    }
+
+    void handle_disconnect(std::uint8_t first_byte, mqtt::Bytes body) {
+        mqtt::Disconnect d;
+        if (const mqtt::Error e = mqtt::decode_disconnect(first_byte, body, decode_opts(), d)) {
+            // 3.1.1: a server never sends DISCONNECT; the codec says so as well.
+            fault(e.reason, true);
+            return;
+        }
+        // The broker closes: no DISCONNECT back [MQTT-3.14.2-...]; reconnect later.
+        fault(d.reason == mqtt::Reason::Success ? mqtt::Reason::UnspecifiedError : d.reason, false);
+    }
+
+    // ----------------------------------------------------------------- output
+    void pump_subscriptions() {
+        for (SubSlot& s : sub_) {
+            if (s.state != SubState::PendingSub && s.state != SubState::PendingUnsub) continue;
+            const mqtt::Bytes filter(s.filter, s.filter_len);
+            const std::uint16_t id = allocate_id();
+            std::size_t n = 0;
+            if (s.state == SubState::PendingSub) {
+                mqtt::SubscribeEntry e;
+                e.filter = filter;
+                e.options.qos = s.qos;
+                mqtt::Subscribe sub;
+                sub.packet_id = id;
+                sub.entries = mqtt::SubscribeList::from_array(&e, 1);
+                std::uint8_t* p = reserve(filter.size + 16);
+                if (p != nullptr) n = mqtt::encode_subscribe(sub, opts_.version, p, Limits::tx_bytes - tx_len_);
+            } else {
+                mqtt::Unsubscribe un;
+                un.packet_id = id;
+                un.filters = mqtt::UnsubscribeList::from_array(&filter, 1);
+                std::uint8_t* p = reserve(filter.size + 16);
+                if (p != nullptr) n = mqtt::encode_unsubscribe(un, opts_.version, p, Limits::tx_bytes - tx_len_);
+            }
+            if (n == 0) return;  // no room now: next poll
+            tx_len_ += n;
+            s.packet_id = id;
+            s.state = s.state == SubState::PendingSub ? SubState::WaitSuback : SubState::WaitUnsuback;
+        }
+    }
+
+    bool encode_out_publish(OutSlot& s) {
+        mqtt::Publish p;
+        p.qos = s.qos;
+        p.retain = s.retain;
+        p.dup = s.sent_before;
+        p.packet_id = s.packet_id;
+        p.topic = mqtt::Bytes(store_ + s.offset, s.topic_len);
+        p.payload = mqtt::Bytes(store_ + s.offset + s.topic_len, s.payload_len);
+        const std::size_t need = publish_wire_size(s.topic_len, s.payload_len, s.qos);
+        std::uint8_t* buf = reserve(need);
+        if (buf == nullptr) return false;
+        const std::size_t n = mqtt::encode_publish(p, opts_.version, buf, Limits::tx_bytes - tx_len_);
+        if (n == 0) return false;
+        tx_len_ += n;
+        s.sent_before = true;
+        return true;
+    }
+
+    void pump_outbox() {
+        const std::size_t window = send_window_ < Limits::inflight ? send_window_ : Limits::inflight;
+        for (std::size_t i = 0; i < out_count_;) {
+            OutSlot& s = out_[i];
+            if (s.need_send) {
+                if (s.state == OutState::WaitPubcomp) {
+                    std::uint8_t* p = reserve(kReplyReserve);
+                    if (p == nullptr) return;
+                    mqtt::Ack a;
+                    a.packet_id = s.packet_id;
+                    tx_len_ += mqtt::encode_ack(mqtt::PacketType::Pubrel, a, opts_.version, p, Limits::tx_bytes - tx_len_);
+                } else if (!encode_out_publish(s)) {
+                    return;  // keep the order: nothing overtakes a message waiting for room
+                }
+                s.need_send = false;
+                ++i;
+                continue;
+            }
+            if (s.state != OutState::Queued) {
+                ++i;
+                continue;
+            }
+            if (s.qos > server_max_qos_) s.qos = server_max_qos_;  // 5.0 Maximum QoS [MQTT-3.2.2-11]
+            if (!retain_available_) s.retain = false;               // [MQTT-3.2.2-14]
+            if (s.qos > 0 && inflight_out() >= window) return;      // [MQTT-4.9.0-2] Receive Maximum
+            if (publish_wire_size(s.topic_len, s.payload_len, s.qos) > max_out_packet()) {
+                // The broker's Maximum Packet Size shrank below it [MQTT-3.1.2-24]: it
+                // can never be sent on this connection.
+                const std::uint32_t token = s.token;
+                remove_out(i);
+                ++stats_.dropped;
+                emit(EventType::Dropped, mqtt::Reason::PacketTooLarge, token);
+                continue;
+            }
+            if (s.qos > 0 && s.packet_id == 0) s.packet_id = allocate_id();
+            if (!encode_out_publish(s)) return;
+            const OutStep st = out_transition(s.state, s.qos, OutEvent::Sent);
+            s.state = st.next;
+            if (st.action == OutAction::Complete) {
+                const std::uint32_t token = s.token;
+                remove_out(i);
+                emit(EventType::Delivered, mqtt::Reason::Success, token);
+                continue;
+            }
+            ++i;
+        }
+    }
+
+    // ----------------------------------------------------------------- members
+    Transport& transport_;
+    Clock& clock_;
+    Options opts_;
+    Prng rng_;
+    Stats stats_;
+    ConnState state_ = ConnState::Idle;
+    std::uint32_t now_ = 0;
+    std::uint32_t attempt_start_ = 0;
+    std::uint32_t backoff_start_ = 0;
+    std::uint32_t backoff_ms_ = 0;
+    std::uint32_t attempts_ = 0;
+    std::uint32_t last_tx_ = 0;
+    std::uint32_t ping_sent_ = 0;
+    std::uint32_t keep_alive_ms_ = 0;
+    std::uint32_t send_window_ = 65535;
+    std::uint32_t server_max_packet_ = 0;
+    std::uint8_t server_max_qos_ = 2;
+    bool retain_available_ = true;
+    bool ping_outstanding_ = false;
+    std::uint16_t next_id_ = 0;
+    std::uint32_t last_token_ = 0;
+
+    std::uint8_t rx_[Limits::rx_bytes] = {};
+    mqtt::Framer framer_;
+    std::uint8_t chunk_[Limits::read_chunk] = {};
+    std::size_t chunk_off_ = 0;
+    std::size_t chunk_len_ = 0;
+
+    std::uint8_t tx_[Limits::tx_bytes] = {};
+    std::size_t tx_off_ = 0;
+    std::size_t tx_len_ = 0;
+
+    OutSlot out_[Limits::queue_messages];
+    std::size_t out_count_ = 0;
+    std::uint8_t store_[Limits::queue_bytes] = {};
+    std::size_t store_used_ = 0;
+
+    SubSlot sub_[Limits::subscriptions];
+    std::uint16_t in_ids_[Limits::inflight] = {};  // incoming QoS 2 ids awaiting PUBREL; 0 = free
+
+    std::uint8_t assigned_id_[Limits::client_id_bytes] = {};
+    std::size_t assigned_len_ = 0;
+};
+
+}  // namespace mote::client
