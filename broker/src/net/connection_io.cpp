@@ -187,7 +187,9 @@ SendResult Server::send_publish(ConnectionId id, mqtt::Bytes header, const Messa
 
 SendResult Server::enqueue(Connection& c, mqtt::Bytes bytes, const MessagePtr* msg) {
     const std::size_t payload = msg != nullptr && *msg ? (*msg)->payload.size() : 0;
-    if (c.queued + bytes.size + payload > hard_cap_) {
+    // The hard cap only catches a sender that ignored Backpressure: below the soft
+    // cap any one packet is taken, however large (max_packet_size bounds it).
+    if (c.queued >= soft_cap_ && c.queued + bytes.size + payload > hard_cap_) {
         slow_disconnect(c);
         return SendResult::Dropped;
     }

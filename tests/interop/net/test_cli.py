@@ -539,6 +539,19 @@ class RawMqtt(unittest.TestCase):
         self.assertEqual(first & 0xF0, 0x30)
         self.assertEqual(body, len(topic).to_bytes(2, "big") + topic.encode() + payload)
 
+    def test_one_message_larger_than_the_output_caps(self):
+        # 6 MB to a subscriber that reads: above the per-connection output caps
+        # (1 MiB soft, 4 MiB hard), yet one packet on an empty queue is always taken.
+        sub, topic = self.subscriber("hugesub")
+        pub = self.connect()
+        pub.sendall(connect_packet(4, "hugepub"))
+        self.assertEqual(read_packet(pub)[0], 0x20)
+        payload = os.urandom(6 << 20)
+        pub.sendall(publish_packet(topic, payload))
+        first, body = read_packet(sub, timeout=20)
+        self.assertEqual(first & 0xF0, 0x30)
+        self.assertEqual(body[2 + len(topic):], payload)
+
     def test_burst_of_small_packets_across_read_boundaries(self):
         # Thousands of packets in one write: whole ones are parsed in place, the one
         # cut by each 64 KiB read is completed from the next read.
