@@ -360,3 +360,20 @@ TEST(EngineConnect, ShutdownSendsServerShuttingDownToV5Only) {
     CHECK(h->io.closed(1));
     CHECK(h->io.closed(2));
 }
+
+TEST(EngineConnect, TakeoverWithoutCleanStartKeepsSubscriptions) {
+    // The session moves to the new connection [MQTT-3.1.4-3]; with Clean Start 0
+    // its subscriptions and Session Present carry over.
+    ConnectOpts o = co(5, "mover", false);
+    o.props = W().u8(0x11).u32(300).b;
+    h->connect(1, o);
+    h->feed(1, subscribe_pkt(5, 1, {{"m/#", 1}}));
+    h->open(2);
+    h->feed(2, connect_pkt(o));
+    auto d = decode_sent(h->sent(2)[0], Version::V5);
+    CHECK(d->p.connack.session_present);
+    h->connect(3, 5, "pub");
+    h->feed(3, publish_pkt(5, 1, "m/x", "y", 1));
+    LONGS_EQUAL(1, h->publishes(2, Version::V5).size());
+    LONGS_EQUAL(0, h->publishes(1, Version::V5).size());
+}
