@@ -213,7 +213,12 @@ void Server::refuse(Listener& l) {
 
 void Server::on_accept(Listener& l, int status) {
     if (status < 0) {
-        log_.log(LogLevel::Warning, "accept on %s failed: %s", l.name.c_str(), uv_strerror(status));
+        // Out of file descriptors repeats for every pending client: one line a second.
+        const Millis t = now();
+        if (t >= next_accept_warning_) {
+            next_accept_warning_ = t + 1000;
+            log_.log(LogLevel::Warning, "accept on %s failed: %s", l.name.c_str(), uv_strerror(status));
+        }
         return;
     }
     if (shutting_down_ || (l.max_connections != 0 && l.connections >= l.max_connections)) {

@@ -210,6 +210,7 @@ private:
     std::size_t soft_cap_ = kMinSoftCap;
     std::size_t hard_cap_ = 4 * kMinSoftCap;
     Millis armed_deadline_ = 0;
+    Millis next_accept_warning_ = 0;  // rate limit for accept errors (EMFILE)
     bool shutting_down_ = false;
     bool handles_closed_ = false;
     Loader loader_;
