@@ -783,7 +783,9 @@ private:
             return;
         }
         s.state = st.next;
-        if (st.action == OutAction::SendPubrel) s.need_send = true;
+        // PUBREL goes out at once, like the acks (read_packets() kept room for it);
+        // pump_outbox() retries if it did not fit.
+        if (st.action == OutAction::SendPubrel) s.need_send = !send_pubrel(s.packet_id);
         if (st.action == OutAction::Complete) {
             const std::uint32_t token = s.token;
             remove_out(i);
@@ -895,6 +897,15 @@ private:
         }
     }
 
+    bool send_pubrel(std::uint16_t id) {
+        std::uint8_t* p = reserve(kReplyReserve);
+        if (p == nullptr) return false;
+        mqtt::Ack a;
+        a.packet_id = id;
+        tx_len_ += mqtt::encode_ack(mqtt::PacketType::Pubrel, a, opts_.version, p, Limits::tx_bytes - tx_len_);
+        return true;
+    }
+
     bool encode_out_publish(OutSlot& s) {
         mqtt::Publish p;
         p.qos = s.qos;
@@ -919,11 +930,7 @@ private:
             OutSlot& s = out_[i];
             if (s.need_send) {
                 if (s.state == OutState::WaitPubcomp) {
-                    std::uint8_t* p = reserve(kReplyReserve);
-                    if (p == nullptr) return;
-                    mqtt::Ack a;
-                    a.packet_id = s.packet_id;
-                    tx_len_ += mqtt::encode_ack(mqtt::PacketType::Pubrel, a, opts_.version, p, Limits::tx_bytes - tx_len_);
+                    if (!send_pubrel(s.packet_id)) return;
                 } else if (!encode_out_publish(s)) {
                     return;  // keep the order: nothing overtakes a message waiting for room
                 }
