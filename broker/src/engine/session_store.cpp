@@ -21,6 +21,11 @@ void MemorySessionStore::for_each(const std::function<void(Session&)>& fn) {
     for (auto& kv : sessions_) fn(*kv.second);
 }
 
+MessagePtr MemoryRetainedStore::find(const std::string& topic) const {
+    auto it = messages_.find(topic);
+    return it == messages_.end() ? nullptr : it->second;
+}
+
 void MemoryRetainedStore::for_each(const std::function<void(const MessagePtr&)>& fn) const {
     for (const auto& kv : messages_) fn(kv.second);
 }

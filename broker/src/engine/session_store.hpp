@@ -36,6 +36,8 @@ public:
     virtual ~RetainedStore() = default;
     virtual void set(const std::string& topic, MessagePtr msg) = 0;
     virtual void clear(const std::string& topic) = 0;
+    // The retained message of exactly `topic`, or null.
+    virtual MessagePtr find(const std::string& topic) const = 0;
     virtual std::size_t size() const = 0;
     // Visits every retained message (in topic order for the in-memory store).
     virtual void for_each(const std::function<void(const MessagePtr&)>& fn) const = 0;
@@ -57,6 +59,7 @@ class MemoryRetainedStore final : public RetainedStore {
 public:
     void set(const std::string& topic, MessagePtr msg) override { messages_[topic] = std::move(msg); }
     void clear(const std::string& topic) override { messages_.erase(topic); }
+    MessagePtr find(const std::string& topic) const override;
     std::size_t size() const override { return messages_.size(); }
     void for_each(const std::function<void(const MessagePtr&)>& fn) const override;
 

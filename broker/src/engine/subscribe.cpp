@@ -75,10 +75,20 @@ void Engine::Impl::send_retained(Session& s, std::string_view filter, std::uint8
                                  Millis now) {
     const mqtt::Bytes f = mqtt::Bytes::of(filter.data(), filter.size());
     std::vector<MessagePtr> matches;
-    retained.for_each([&](const MessagePtr& m) {
-        if (mqtt::topic_matches(f, mqtt::Bytes::of(m->topic.data(), m->topic.size()))) matches.push_back(m);
-    });
+    std::vector<std::string> expired;
+    if (!mqtt::has_wildcard(f)) {
+        // A plain filter names one topic: no scan of the store.
+        if (MessagePtr m = retained.find(std::string(filter))) matches.push_back(std::move(m));
+    } else {
+        retained.for_each([&](const MessagePtr& m) {
+            if (mqtt::topic_matches(f, mqtt::Bytes::of(m->topic.data(), m->topic.size()))) matches.push_back(m);
+        });
+    }
     for (const MessagePtr& m : matches) {
+        if (m->expires_at != 0 && m->expires_at <= now) {
+            expired.push_back(m->topic);  // 5.0 §3.3.2.3.3: no longer delivered, so forgotten
+            continue;
+        }
         Delivery d;
         d.msg = m;
         d.qos = std::min(m->qos, qos);
@@ -86,6 +96,8 @@ void Engine::Impl::send_retained(Session& s, std::string_view filter, std::uint8
         if (sub_id != 0) d.sub_ids.push_back(sub_id);
         deliver(s, std::move(d), now);
     }
+    for (const std::string& t : expired) retained.clear(t);
+    stats.retained_messages = retained.size();
 }
 
 void Engine::Impl::on_unsubscribe(Connection& c, const mqtt::Unsubscribe& p) {

@@ -265,6 +265,7 @@ TEST(EnginePublish, RetainedMessageExpiry) {
     h->connect(3, 5, "c");
     h->feed(3, subscribe_pkt(5, 1, {{"r", 0}}));
     LONGS_EQUAL(0, h->publishes(3, Version::V5).size());
+    LONGS_EQUAL(0, h->engine->stats().retained_messages);  // forgotten once expired
 }
 
 TEST(EnginePublish, PropertiesForwardedInOrder) {
