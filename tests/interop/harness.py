@@ -36,6 +36,15 @@ def is_mote(binary=None):
     return os.path.basename(binary or broker_binary()) != "mosquitto"
 
 
+def is_sanitizer_build(binary=None):
+    """True if the broker binary carries the ASan runtime (clang links it in)."""
+    try:
+        with open(binary or broker_binary(), "rb") as f:
+            return b"AddressSanitizer" in f.read()
+    except OSError:
+        return False
+
+
 def free_port():
     """A TCP port that was free on 127.0.0.1 a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

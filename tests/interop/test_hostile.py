@@ -621,38 +621,6 @@ class HostileScenarios(HostileBase):
         c.send(publish(5, "rm/t", b"x", qos=2, pid=rm + 1))
         self.expect_disconnect(c, {0x93})
 
-    def test_r48_qos2_packet_id_reuse_one_delivery(self):
-        """Row 48 [MQTT-4.3.3-10]; CVE-2023-28366: the same QoS 2 packet id re-sent
-        2000 times (also with a different topic) without PUBREL: PUBREC every time,
-        exactly one delivery after PUBREL, RSS flat."""
-        sub = self.connected(5, connect(5, client_id="r48sub"))
-        sub.send(subscribe(5, 1, "r48/#", 0))
-        self.assertEqual(sub.recv_packet()[0], 0x90)
-        c = self.connected(5, connect(5, client_id="r48pub"))
-        pid = self.broker.pid
-        c.send(publish(5, "r48/a", b"first", qos=2, pid=7))
-        first, body = c.recv_packet()
-        self.assertEqual((first, body[:2]), (0x50, h("00 07")))
-        before = harness.rss_kb(pid)
-        batch = publish(5, "r48/a", b"again", qos=2, pid=7, dup=True) * 100
-        other = publish(5, "r48/b", b"other", qos=2, pid=7, dup=True)
-        for _ in range(20):
-            c.send(batch + other)
-            for _ in range(101):
-                first, body = c.recv_packet()
-                self.assertEqual(first, 0x50)
-                self.assertEqual(body[:2], h("00 07"))
-        grown = harness.rss_kb(pid) - before
-        c.send(h("62 02 00 07"))
-        first, body = c.recv_packet()
-        self.assertEqual(first, 0x70)
-        self.assertEqual(body[:2], h("00 07"))
-        self.assertIn(body[2:3], (b"", b"\x00"))
-        got = publish_fields(5, *sub.recv_packet())[:2]
-        self.assertEqual(got, ("r48/a", b"first"))
-        self.expect_nothing_forwarded(sub, within=0.5)
-        self.assertLess(grown, 1024, "RSS grew by %d kB" % grown)
-
     def test_r49_payload_format_utf8_invalid(self):
         """Row 49 v5 §3.3.2.3.2: Payload Format Indicator 1 with a non-UTF-8 payload:
         PUBACK 0x00 and forwarded unchanged, or PUBACK 0x99 and not forwarded."""
@@ -825,6 +793,38 @@ class HostileMemory(HostileBase):
 
     BROKER_ENV = {"ASAN_OPTIONS": "quarantine_size_mb=0"}
 
+    def test_r48_qos2_packet_id_reuse_one_delivery(self):
+        """Row 48 [MQTT-4.3.3-10]; CVE-2023-28366: the same QoS 2 packet id re-sent
+        2000 times (also with a different topic) without PUBREL: PUBREC every time,
+        exactly one delivery after PUBREL, RSS flat."""
+        sub = self.connected(5, connect(5, client_id="r48sub"))
+        sub.send(subscribe(5, 1, "r48/#", 0))
+        self.assertEqual(sub.recv_packet()[0], 0x90)
+        c = self.connected(5, connect(5, client_id="r48pub"))
+        pid = self.broker.pid
+        c.send(publish(5, "r48/a", b"first", qos=2, pid=7))
+        first, body = c.recv_packet()
+        self.assertEqual((first, body[:2]), (0x50, h("00 07")))
+        before = harness.rss_kb(pid)
+        batch = publish(5, "r48/a", b"again", qos=2, pid=7, dup=True) * 100
+        other = publish(5, "r48/b", b"other", qos=2, pid=7, dup=True)
+        for _ in range(20):
+            c.send(batch + other)
+            for _ in range(101):
+                first, body = c.recv_packet()
+                self.assertEqual(first, 0x50)
+                self.assertEqual(body[:2], h("00 07"))
+        grown = harness.rss_kb(pid) - before
+        c.send(h("62 02 00 07"))
+        first, body = c.recv_packet()
+        self.assertEqual(first, 0x70)
+        self.assertEqual(body[:2], h("00 07"))
+        self.assertIn(body[2:3], (b"", b"\x00"))
+        got = publish_fields(5, *sub.recv_packet())[:2]
+        self.assertEqual(got, ("r48/a", b"first"))
+        self.expect_nothing_forwarded(sub, within=0.5)
+        self.assertLess(grown, 1024, "RSS grew by %d kB" % grown)
+
     def test_r03_huge_rl_first_packet_closed_without_allocating(self):
         """Row 3 [MQTT-3.1.0-1]; CVE-2023-0809, CVE-2017-7651: a first packet that is
         not CONNECT announcing ~244 MB is closed quickly, and the broker's RSS does not
@@ -884,6 +884,11 @@ class HostileMemory(HostileBase):
                 once()
             time.sleep(3)
 
+        if harness.is_sanitizer_build():
+            # Measured: with ASan's allocator RSS swings by +-300 kB between rounds
+            # of the same input even with the quarantine off; the plain build (CI
+            # stage 1) gives a stable reading, so the check is made there.
+            self.skipTest("RSS of an ASan broker is allocator noise at this scale")
         round_()
         before = harness.rss_kb(self.broker.pid)
         round_()
