@@ -213,10 +213,10 @@ stop_broker
 # --- summary and docs --------------------------------------------------------------
 CMDLINE="BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION scripts/bench.sh"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$RESULTS" "$ROUNDS" "$RATE" "$CMDLINE" "${BENCH_NO_DOCS:-0}" "$DURATION" "$LOAD_START" "$LOAD_END" <<'EOF'
+python3 - "$RESULTS" "$ROUNDS" "$RATE" "$CMDLINE" "${BENCH_NO_DOCS:-0}" "$DURATION" "$LOAD_START" "$LOAD_END" "$NOFILE" <<'EOF'
 import json, os, re, statistics, subprocess, sys, time
 
-results_path, rounds, rate, cmdline, no_docs, duration, load_start, load_end = sys.argv[1:9]
+results_path, rounds, rate, cmdline, no_docs, duration, load_start, load_end, nofile = sys.argv[1:10]
 runs = [json.loads(l) for l in open(results_path)]
 
 def med(broker, name, key):
@@ -278,7 +278,29 @@ for n in names:
         # How busy the loader was: near 1.0 means mote-bench, not the broker, set the pace.
         m, q = med("mote", n, "bench_load"), med("mosquitto", n, "bench_load")
         rows.append("| {} | mote-bench CPU share (1.0 = loader saturated) | {} | {} | | |".format(n, fmt2(m), fmt2(q)))
-table = "\n".join(rows)
+# The project's targets, checked on the medians.
+def target(label, value, ok):
+    return "- {}: {} -> {}".format(label, value, "met" if ok else "NOT met")
+
+checks = []
+for n, goal in (("fan-in-8-1-q0", 10), ("fan-in-8-1-q1", 10), ("fan-out-1-100-q0", 5), ("fan-out-1-100-q1", 5),
+                ("many-10x10-q0", 5), ("many-10x10-q1", 5)):
+    m, q = med("mote", n, "deliv_per_s"), med("mosquitto", n, "deliv_per_s")
+    if m is not None and q:
+        checks.append(target("{} throughput >= {}x mosquitto".format(n, goal), "{:.2f}x".format(m / q), m >= goal * q))
+lat = [n for n in names if n.startswith("latency")]
+if lat:
+    m, q = med("mote", lat[0], "lat_p99_us"), med("mosquitto", lat[0], "lat_p99_us")
+    if m is not None and q is not None:
+        checks.append(target("p99 at {} msg/s <= mosquitto's".format(rate), "{:.0f} us vs {:.0f} us".format(m, q), m <= q))
+for n in names:
+    if n.startswith("idle"):
+        m = med("mote", n, "rss_per_conn")
+        if m is not None:
+            checks.append(target("{}: <= 1 KB broker RSS per idle connection".format(n), "{:.0f} B".format(m), m <= 1024))
+if "idle-50k" not in names:
+    checks.append("- 50 000 idle connections: not run (open-file limit {}; it needs about 60 000)".format(nofile))
+table = "\n".join(rows) + "\n\nTargets (medians):\n\n" + "\n".join(checks)
 print(table)
 
 if no_docs == "1":
