@@ -141,6 +141,7 @@ private:
     std::uint64_t t_setup_ = 0;
     std::uint64_t t_stop_ = 0;
     std::uint64_t t_last_delivery_ = 0;
+    std::uint64_t t_last_rx_ = 0;
     std::uint64_t t_connected_ = 0;
     std::uint64_t t_hold_end_ = 0;
     std::uint64_t t_end_ = 0;

@@ -25,7 +25,7 @@ const char kUsage[] =
     "  --mqtt 3.1.1|5                                        (3.1.1)\n"
     "  --conns C --connect-rate R --hold SEC   storm         (1000, max, 3)\n"
     "  --max-pending N     storm: connects in progress at once (256)\n"
-    "  --drain SEC         give up after SEC without a delivery (5)\n"
+    "  --drain SEC         give up after SEC without any packet from the broker (5)\n"
     "  --time-limit SEC    hard stop (default: duration + drain + 60)\n"
     "  --broker-pid PID    sample the broker's RSS and CPU from /proc\n"
     "  --label TEXT        copied into the JSON line\n"
