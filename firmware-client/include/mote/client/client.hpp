@@ -219,7 +219,9 @@ private:
 
     // ----------------------------------------------------------------- helpers
     std::uint32_t elapsed(std::uint32_t since) const { return now_ - since; }
-    bool v5() const { return opts_.version == mqtt::Version::V5; }
+    // A 3.1.1-only build (MOTE_MQTT_V5=0) knows at compile time that no 5.0 branch
+    // runs, so the optimiser drops them.
+    bool v5() const { return MOTE_MQTT_V5 != 0 && opts_.version == mqtt::Version::V5; }
 
     void set_state(ConnState s) { state_ = s; }
 
