@@ -26,6 +26,7 @@ CPUS=(cortex-m0plus cortex-m4)
 status=0
 rows=()
 top_m0=""
+m0_v311=""
 
 # Forbidden in a heap-free, exception-free image.
 FORBIDDEN='^(malloc|free|calloc|realloc|_malloc_r|_free_r|_Znw[jm].*|_Zna[jm].*|_ZdlPv.*|_ZdaPv.*|__cxa_.*|_Unwind_.*|__gxx_personality.*)$'
@@ -61,7 +62,7 @@ for cpu in "${CPUS[@]}"; do
       else
         verdict="< $budget budget"
       fi
-      [ "$mqtt5" = ON ] && top_m0="$ref"
+      if [ "$mqtt5" = ON ]; then top_m0="$ref"; else m0_v311="$ref"; fi
     fi
     for elf in "$ref" "$base"; do
       bad=$(arm-none-eabi-nm "$elf" | awk '{print $NF}' | grep -E "$FORBIDDEN" || true)
@@ -95,7 +96,8 @@ for size, name in rows[:15]:
     print("%6d  %s" % (size, name[:110]))
 ')
 # Who the flash belongs to: the client, the codec (common/), or the rest.
-split_m0=$(arm-none-eabi-nm -S -C "$top_m0" | python3 -c '
+owners() {
+  arm-none-eabi-nm -S -C "$1" | python3 -c '
 import sys
 c = m = o = 0
 for line in sys.stdin:
@@ -106,10 +108,12 @@ for line in sys.stdin:
     if parts[3].startswith("mote::client"): c += size
     elif parts[3].startswith("mote::mqtt"): m += size
     else: o += size
-print("client (mote::client) %d, codec (mote::mqtt) %d, other (app, libc, libgcc, startup) %d" % (c, m, o))
-')
+print("client (mote::client) %d, codec (mote::mqtt) %d, other (app main and static init, libc, libgcc, startup) %d" % (c, m, o))
+'
+}
+split_m0="3.1.1 + 5.0: $(owners "$top_m0"); 3.1.1 only: $(owners "$m0_v311")"
 echo
-echo "Code by owner (cortex-m0plus, 3.1.1 + 5.0): $split_m0"
+echo "Code by owner (cortex-m0plus): $split_m0"
 echo "Largest functions (cortex-m0plus, 3.1.1 + 5.0):"
 echo "$largest"
 
@@ -131,7 +135,7 @@ $table
 No image contains malloc/free, operator new/delete or exception machinery
 (\`__cxa_*\`, \`_Unwind_*\`, \`__gxx_personality*\`); the script fails if one does.
 
-Code of the cortex-m0plus 3.1.1 + 5.0 image by owner: $split_m0.
+Code of the cortex-m0plus images by owner (bytes): $split_m0.
 Largest functions of that image:
 
 \`\`\`

@@ -205,7 +205,7 @@ private:
     };
 
     struct SubSlot {
-        std::uint8_t filter[Limits::filter_bytes] = {};
+        std::uint8_t filter[Limits::filter_bytes];  // filter_len bytes valid
         std::uint16_t filter_len = 0;
         std::uint16_t packet_id = 0;
         std::uint8_t qos = 0;
@@ -859,6 +859,11 @@ private:
     }
 
     void handle_disconnect(std::uint8_t first_byte, mqtt::Bytes body) {
+        if (!v5()) {
+            // 3.1.1: only a client sends DISCONNECT (§3.14).
+            fault(mqtt::Reason::ProtocolError, false);
+            return;
+        }
         mqtt::Disconnect d;
         if (const mqtt::Error e = mqtt::decode_disconnect(first_byte, body, decode_opts(), d)) {
             // 3.1.1: a server never sends DISCONNECT; the codec says so as well.
@@ -993,25 +998,27 @@ private:
     std::uint16_t next_id_ = 0;
     std::uint32_t last_token_ = 0;
 
-    std::uint8_t rx_[Limits::rx_bytes] = {};
+    // Buffers below are written before they are read: no zeroing needed (and a
+    // static Client then costs no start-up code for them).
+    std::uint8_t rx_[Limits::rx_bytes];
     mqtt::Framer framer_;
-    std::uint8_t chunk_[Limits::read_chunk] = {};
+    std::uint8_t chunk_[Limits::read_chunk];
     std::size_t chunk_off_ = 0;
     std::size_t chunk_len_ = 0;
 
-    std::uint8_t tx_[Limits::tx_bytes] = {};
+    std::uint8_t tx_[Limits::tx_bytes];
     std::size_t tx_off_ = 0;
     std::size_t tx_len_ = 0;
 
     OutSlot out_[Limits::queue_messages];
     std::size_t out_count_ = 0;
-    std::uint8_t store_[Limits::queue_bytes] = {};
+    std::uint8_t store_[Limits::queue_bytes];
     std::size_t store_used_ = 0;
 
     SubSlot sub_[Limits::subscriptions];
     std::uint16_t in_ids_[Limits::inflight] = {};  // incoming QoS 2 ids awaiting PUBREL; 0 = free
 
-    std::uint8_t assigned_id_[Limits::client_id_bytes] = {};
+    std::uint8_t assigned_id_[Limits::client_id_bytes];
     std::size_t assigned_len_ = 0;
 };
 
