@@ -3,7 +3,7 @@
 
   e2e.py host mote|mosquitto VERSION QOS   host client round trip (mote-e2e-client)
   e2e.py mps2                              mps2-an385 firmware in qemu-system-arm
-  e2e.py arm                               ARM Linux sensor under qemu-arm
+  e2e.py arm|aarch64                       ARM Linux sensor under qemu-arm / qemu-aarch64
 
 Brokers run on 127.0.0.1 on a free port, started and stopped (by PID) here.
 mps2/arm use mote-broker and fall back to mosquitto only when mote-broker is not
@@ -233,15 +233,18 @@ def test_mps2():
         broker.stop()
 
 
-def test_arm():
-    binary = ENV["ARM_SENSOR"]
+def test_arm(arch):
+    binary = ENV["ARM_SENSOR" if arch == "arm" else "AARCH64_SENSOR"]
     if not os.path.exists(binary):
         fail("ARM sensor not built: %s" % binary)
     broker = Broker("mote")
-    proc = run_program([ENV["RUN_FIRMWARE"], "arm", binary, "127.0.0.1", str(broker.port), "armlinux", "5", "500",
+    # 32-bit ARM speaks 5.0, aarch64 3.1.1, so both versions run under emulation.
+    version = "5" if arch == "arm" else "4"
+    sensor_id = "armlinux" if arch == "arm" else "arm64linux"
+    proc = run_program([ENV["RUN_FIRMWARE"], arch, binary, "127.0.0.1", str(broker.port), sensor_id, version, "500",
                         "60"], "ARM Linux sensor")
     try:
-        check_sensor(broker, "armlinux", proc, "ARM Linux sensor (qemu-arm)")
+        check_sensor(broker, sensor_id, proc, "ARM Linux sensor (qemu-%s, MQTT v%s)" % (arch, version))
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -254,8 +257,8 @@ def main(argv):
         test_host(argv[2], int(argv[3]), int(argv[4]))
     elif len(argv) == 2 and argv[1] == "mps2":
         test_mps2()
-    elif len(argv) == 2 and argv[1] == "arm":
-        test_arm()
+    elif len(argv) == 2 and argv[1] in ("arm", "aarch64"):
+        test_arm(argv[1])
     else:
         print(__doc__)
         return 64
