@@ -510,3 +510,82 @@ TEST(ClientStop, DisconnectSendsDisconnectAndStaysDown) {
         LONGS_EQUAL(1, r.t.opens);
     }
 }
+
+TEST_GROUP(ClientV5Limits){};
+
+TEST(ClientV5Limits, MaximumQosAndRetainAvailableAreApplied) {
+    Rig<> r(Version::V5);
+    std::uint8_t pb[16];
+    mq::PropertyBuilder b(pb, sizeof pb);
+    b.add_byte(mq::PropertyId::MaximumQos, 1).add_byte(mq::PropertyId::RetainAvailable, 0);
+    r.connect(false, b.view());
+    CHECK(r.cl->publish(B("t"), B("x"), 2, true) == mc::Status::Ok);
+    r.poll();
+    const auto sent = take_sent(r.t);
+    LONGS_EQUAL(1, sent.size());
+    const mq::Packet p = sent[0].decode(Version::V5);
+    LONGS_EQUAL(1, p.publish.qos);  // [MQTT-3.2.2-11] no QoS above Maximum QoS
+    CHECK(!p.publish.retain);       // [MQTT-3.2.2-14] no retain when not available
+    r.feed(ack(PacketType::Puback, Version::V5, p.publish.packet_id));
+    CHECK(r.cl->idle());
+}
+
+TEST(ClientV5Limits, PubackFailureCodeEndsTheFlowAndIsReported) {
+    Rig<> r(Version::V5);
+    r.connect();
+    r.cl->publish(B("t"), B("x"), 1, false);
+    r.poll();
+    const std::uint16_t id = take_sent(r.t).at(0).decode(Version::V5).publish.packet_id;
+    r.feed(ack(PacketType::Puback, Version::V5, id, mq::Reason::NotAuthorized));
+    CHECK(r.cl->connected());
+    CHECK(r.cl->idle());
+    CHECK(r.events.back().type == mc::EventType::Delivered);
+    CHECK(r.events.back().reason == mq::Reason::NotAuthorized);
+}
+
+TEST(ClientV5Limits, PubrecFailureCodeEndsTheQos2FlowWithoutPubrel) {
+    Rig<> r(Version::V5);
+    r.connect();
+    r.cl->publish(B("t"), B("x"), 2, false);
+    r.poll();
+    const std::uint16_t id = take_sent(r.t).at(0).decode(Version::V5).publish.packet_id;
+    r.feed(ack(PacketType::Pubrec, Version::V5, id, mq::Reason::QuotaExceeded));
+    LONGS_EQUAL(0, take_sent(r.t).size());  // [MQTT-4.3.3-4]: no PUBREL
+    CHECK(r.cl->idle());
+}
+
+TEST(ClientKeepalive, ZeroDisablesPings) {
+    Rig<> r(Version::V3_1_1);
+    r.o.keep_alive_s = 0;
+    r.connect();
+    r.advance(3600000);
+    LONGS_EQUAL(0, take_sent(r.t).size());
+    CHECK(r.cl->connected());
+}
+
+TEST(ClientConnect, BackoffGrowsAcrossFailedAttemptsAndResetsAfterConnack) {
+    Rig<> r(Version::V3_1_1);
+    r.t.open_result = -1;
+    r.o.backoff_min_ms = 100;
+    r.o.backoff_max_ms = 800;
+    r.make().start();
+    r.poll();
+    // Gaps between attempts: each at least half the doubled delay, capped at 800.
+    std::vector<std::uint32_t> gaps;
+    std::uint32_t last = r.c.t;
+    int opens = r.t.opens;
+    while (gaps.size() < 6) {
+        r.advance(10);
+        if (r.t.opens != opens) {
+            gaps.push_back(r.c.t - last);
+            last = r.c.t;
+            opens = r.t.opens;
+        }
+    }
+    const std::uint32_t lo[] = {50, 100, 200, 400, 400, 400};
+    const std::uint32_t hi[] = {110, 210, 410, 810, 810, 810};
+    for (std::size_t i = 0; i < gaps.size(); ++i) {
+        CHECK(gaps[i] >= lo[i]);
+        CHECK(gaps[i] <= hi[i]);
+    }
+}
