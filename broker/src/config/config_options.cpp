@@ -3,7 +3,6 @@
 // that an operator's existing mosquitto.conf fails loudly and precisely).
 #include "config/config_options.hpp"
 
-#include <cstring>
 
 namespace mote::broker::config_detail {
 
