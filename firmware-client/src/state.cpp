@@ -97,6 +97,36 @@ InStep in_transition(InState s, InEvent e) {
     return {InState::Free, InAction::PubcompNotFound};
 }
 
+SubState sub_transition(SubState s, SubEvent e) {
+    switch (e) {
+        case SubEvent::Subscribe: return s == SubState::Free ? SubState::PendingSub : s;
+        case SubEvent::Unsubscribe:
+            // Never sent: forget it locally. Otherwise the broker must hear it.
+            if (s == SubState::PendingSub) return SubState::Free;
+            if (s == SubState::WaitSuback || s == SubState::Active) return SubState::PendingUnsub;
+            return s;
+        case SubEvent::Sent:
+            if (s == SubState::PendingSub) return SubState::WaitSuback;
+            if (s == SubState::PendingUnsub) return SubState::WaitUnsuback;
+            return s;
+        case SubEvent::Granted: return s == SubState::WaitSuback ? SubState::Active : s;
+        case SubEvent::Refused: return s == SubState::WaitSuback ? SubState::Free : s;
+        case SubEvent::Unsuback: return s == SubState::WaitUnsuback ? SubState::Free : s;
+        case SubEvent::SessionResumed:
+            // The broker kept the session; requests without an answer are sent again.
+            if (s == SubState::WaitSuback) return SubState::PendingSub;
+            if (s == SubState::WaitUnsuback) return SubState::PendingUnsub;
+            return s;
+        case SubEvent::SessionLost:
+            // The broker forgot every subscription: subscribe again, and nothing is
+            // left to unsubscribe.
+            if (s == SubState::Active || s == SubState::WaitSuback) return SubState::PendingSub;
+            if (s == SubState::WaitUnsuback || s == SubState::PendingUnsub) return SubState::Free;
+            return s;
+    }
+    return s;
+}
+
 std::uint32_t Prng::next() {
     std::uint32_t x = state_;
     x ^= x << 13;

@@ -589,3 +589,17 @@ TEST(ClientConnect, BackoffGrowsAcrossFailedAttemptsAndResetsAfterConnack) {
         CHECK(gaps[i] <= hi[i]);
     }
 }
+
+TEST(ClientStop, StuckLinkIsClosedAfterTheTimeout) {
+    Rig<> r(Version::V5);
+    r.o.connect_timeout_ms = 2000;
+    r.connect();
+    r.t.stall_send = true;  // the link takes nothing from now on
+    r.cl->disconnect();
+    r.advance(1000);
+    CHECK(r.cl->state() == mc::ConnState::Closing);
+    r.advance(1000);
+    CHECK(r.cl->state() == mc::ConnState::Idle);
+    LONGS_EQUAL(1, r.t.closes);
+    CHECK(r.events.back().type == mc::EventType::Disconnected);
+}

@@ -40,6 +40,7 @@ struct FakeTransport {
     bool random_split = false;
     std::uint32_t rng = 12345;
     std::size_t send_cap = 0;  // max bytes per send (0 = no limit)
+    bool stall_send = false;   // send() answers 0 ("try later") forever
 
     int open() {
         ++opens;
@@ -54,6 +55,7 @@ struct FakeTransport {
     }
     std::ptrdiff_t send(const std::uint8_t* d, std::size_t n) {
         if (!is_open || broken) return -1;
+        if (stall_send) return 0;
         if (send_cap != 0) n = std::min(n, send_cap);
         out.insert(out.end(), d, d + n);
         return static_cast<std::ptrdiff_t>(n);

@@ -141,3 +141,39 @@ TEST(ClientBackoff, ZeroSeedStillProducesNumbers) {
     CHECK(z.next() != 0);
     CHECK(z.next() != z.next());
 }
+
+TEST_GROUP(ClientSubState){};
+
+TEST(ClientSubState, Table) {
+    struct Row {
+        SubState s;
+        SubEvent e;
+        SubState next;
+    };
+    const Row rows[] = {
+        {SubState::Free, SubEvent::Subscribe, SubState::PendingSub},
+        {SubState::Active, SubEvent::Subscribe, SubState::Active},
+        {SubState::PendingSub, SubEvent::Sent, SubState::WaitSuback},
+        {SubState::WaitSuback, SubEvent::Granted, SubState::Active},
+        {SubState::WaitSuback, SubEvent::Refused, SubState::Free},
+        {SubState::Active, SubEvent::Granted, SubState::Active},
+        {SubState::PendingSub, SubEvent::Unsubscribe, SubState::Free},
+        {SubState::WaitSuback, SubEvent::Unsubscribe, SubState::PendingUnsub},
+        {SubState::Active, SubEvent::Unsubscribe, SubState::PendingUnsub},
+        {SubState::Free, SubEvent::Unsubscribe, SubState::Free},
+        {SubState::PendingUnsub, SubEvent::Sent, SubState::WaitUnsuback},
+        {SubState::WaitUnsuback, SubEvent::Unsuback, SubState::Free},
+        {SubState::Active, SubEvent::Unsuback, SubState::Active},
+        {SubState::WaitSuback, SubEvent::SessionResumed, SubState::PendingSub},
+        {SubState::WaitUnsuback, SubEvent::SessionResumed, SubState::PendingUnsub},
+        {SubState::Active, SubEvent::SessionResumed, SubState::Active},
+        {SubState::Active, SubEvent::SessionLost, SubState::PendingSub},
+        {SubState::WaitSuback, SubEvent::SessionLost, SubState::PendingSub},
+        {SubState::WaitUnsuback, SubEvent::SessionLost, SubState::Free},
+        {SubState::PendingUnsub, SubEvent::SessionLost, SubState::Free},
+        {SubState::Free, SubEvent::SessionLost, SubState::Free},
+    };
+    for (const Row& r : rows) {
+        LONGS_EQUAL(static_cast<int>(r.next), static_cast<int>(sub_transition(r.s, r.e)));
+    }
+}

@@ -71,6 +71,8 @@ public:
         const ConnState before = state_;
         set_state(conn_transition(state_, ConnEvent::Stop));
         if (before == ConnState::Connected) {
+            now_ = clock_.now_ms();
+            closing_start_ = now_;
             queue_disconnect(mqtt::Reason::Success);
         } else if (before != ConnState::Idle && before != ConnState::Backoff) {
             transport_.close();
@@ -127,7 +129,7 @@ public:
         slot->qos = qos;
         slot->cb = cb;
         slot->user = user;
-        slot->state = SubState::PendingSub;
+        slot->state = sub_transition(SubState::Free, SubEvent::Subscribe);
         return Status::Ok;
     }
 
@@ -136,8 +138,7 @@ public:
             if (s.state == SubState::Free || s.state == SubState::PendingUnsub || s.state == SubState::WaitUnsuback)
                 continue;
             if (mqtt::Bytes(s.filter, s.filter_len) != filter) continue;
-            // Never sent: forget it locally.
-            s.state = s.state == SubState::PendingSub ? SubState::Free : SubState::PendingUnsub;
+            s.state = sub_transition(s.state, SubEvent::Unsubscribe);
             return Status::Ok;
         }
         return Status::NotFound;
@@ -163,7 +164,10 @@ public:
                 return;
             case ConnState::Closing:
                 flush();
-                if (state_ == ConnState::Closing && tx_off_ == tx_len_) {
+                // A link that never takes the DISCONNECT (send keeps saying "try
+                // later") is closed anyway after connect_timeout_ms.
+                if (state_ == ConnState::Closing &&
+                    (tx_off_ == tx_len_ || elapsed(closing_start_) >= opts_.connect_timeout_ms)) {
                     transport_.close();
                     set_state(conn_transition(state_, ConnEvent::Flushed));
                     emit(EventType::Disconnected, mqtt::Reason::Success, 0);
@@ -189,7 +193,6 @@ public:
     std::uint32_t server_receive_maximum() const { return send_window_; }
 
 private:
-    enum class SubState : std::uint8_t { Free, PendingSub, WaitSuback, Active, PendingUnsub, WaitUnsuback };
 
     struct OutSlot {
         std::uint32_t token = 0;
@@ -655,15 +658,7 @@ private:
             }
             ++i;
         }
-        for (SubSlot& s : sub_) {
-            switch (s.state) {
-                case SubState::Active: if (!present) s.state = SubState::PendingSub; break;
-                case SubState::WaitSuback: s.state = SubState::PendingSub; break;
-                case SubState::WaitUnsuback: s.state = present ? SubState::PendingUnsub : SubState::Free; break;
-                case SubState::PendingUnsub: if (!present) s.state = SubState::Free; break;
-                default: break;
-            }
-        }
+        for (SubSlot& s : sub_) s.state = sub_transition(s.state, present ? SubEvent::SessionResumed : SubEvent::SessionLost);
         if (!present) {
             for (std::uint16_t& id : in_ids_) id = 0;
         }
@@ -844,17 +839,17 @@ private:
         }
         slot->packet_id = 0;
         if (!is_sub) {
-            slot->state = SubState::Free;
+            slot->state = sub_transition(slot->state, SubEvent::Unsuback);
             emit(EventType::Unsubscribed, want ? static_cast<mqtt::Reason>(a.codes[0]) : mqtt::Reason::Success, 0);
             return;
         }
         const auto code = static_cast<mqtt::Reason>(a.codes[0]);
         if (mqtt::is_error(code)) {
-            slot->state = SubState::Free;
+            slot->state = sub_transition(slot->state, SubEvent::Refused);
             emit(EventType::SubscribeFailed, code, 0);
             return;
         }
-        slot->state = SubState::Active;
+        slot->state = sub_transition(slot->state, SubEvent::Granted);
         emit(EventType::Subscribed, code, 0);
     }
 
@@ -900,7 +895,7 @@ private:
             if (n == 0) return;  // no room now: next poll
             tx_len_ += n;
             s.packet_id = id;
-            s.state = s.state == SubState::PendingSub ? SubState::WaitSuback : SubState::WaitUnsuback;
+            s.state = sub_transition(s.state, SubEvent::Sent);
         }
     }
 
@@ -984,6 +979,7 @@ private:
     ConnState state_ = ConnState::Idle;
     std::uint32_t now_ = 0;
     std::uint32_t attempt_start_ = 0;
+    std::uint32_t closing_start_ = 0;
     std::uint32_t backoff_start_ = 0;
     std::uint32_t backoff_ms_ = 0;
     std::uint32_t attempts_ = 0;

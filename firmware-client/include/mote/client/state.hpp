@@ -93,6 +93,29 @@ struct InStep {
 InStep in_transition(InState s, InEvent e);
 
 // ---------------------------------------------------------------------------------
+// One subscription-table entry (one filter per SUBSCRIBE/UNSUBSCRIBE packet).
+// ---------------------------------------------------------------------------------
+enum class SubState : std::uint8_t {
+    Free,
+    PendingSub,    // SUBSCRIBE to be written
+    WaitSuback,
+    Active,
+    PendingUnsub,  // UNSUBSCRIBE to be written
+    WaitUnsuback,
+};
+enum class SubEvent : std::uint8_t {
+    Subscribe,       // application call
+    Unsubscribe,     // application call
+    Sent,            // SUBSCRIBE/UNSUBSCRIBE written
+    Granted,         // SUBACK with a QoS
+    Refused,         // SUBACK with a failure code
+    Unsuback,
+    SessionResumed,  // reconnected with Session Present = 1: requests in flight are re-sent
+    SessionLost,     // reconnected with Session Present = 0: everything is subscribed again
+};
+SubState sub_transition(SubState s, SubEvent e);
+
+// ---------------------------------------------------------------------------------
 // Reconnect backoff: exponential with "equal jitter". Attempt n (0-based) waits a
 // uniformly chosen time in [d/2, d] where d = min(max_ms, min_ms * 2^n). Jitter keeps
 // a fleet of sensors that lost the same gateway from reconnecting in lockstep.
