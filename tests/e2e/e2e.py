@@ -2,6 +2,7 @@
 """End-to-end tests of Mote's firmware client against a real broker.
 
   e2e.py host mote|mosquitto VERSION QOS   host client round trip (mote-e2e-client)
+  e2e.py host-tls mosquitto VERSION QOS    the same over TLS (mbedTLS port)
   e2e.py mps2                              mps2-an385 firmware in qemu-system-arm
   e2e.py arm|aarch64                       ARM Linux sensor under qemu-arm / qemu-aarch64
 
@@ -52,8 +53,27 @@ def wait_listening(port, proc, timeout=10.0):
     fail("broker not listening on %d" % port)
 
 
+def make_certs(d):
+    """A throw-away CA and a server certificate for "localhost" (P-256)."""
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, cwd=d, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ossl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=Mote e2e CA")
+    ossl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+         "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
+    # mosquitto started as root drops to its own user: let it read the throw-away files.
+    os.chmod(d, 0o755)
+    for name in ("ca.crt", "server.crt", "server.key"):
+        os.chmod(os.path.join(d, name), 0o644)
+    return os.path.join(d, "ca.crt")
+
+
 class Broker:
-    def __init__(self, kind):
+    def __init__(self, kind, tls=False):
         self.port = free_port()
         self.tmp = tempfile.TemporaryDirectory(prefix="mote-e2e-")
         self.logf = open(os.path.join(self.tmp.name, "broker.log"), "w+")
@@ -70,6 +90,11 @@ class Broker:
             conf = os.path.join(self.tmp.name, "mosquitto.conf")
             with open(conf, "w") as f:
                 f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.port)
+                if tls:
+                    self.cafile = make_certs(self.tmp.name)
+                    f.write("cafile %s\ncertfile %s\nkeyfile %s\n" % (
+                        self.cafile, os.path.join(self.tmp.name, "server.crt"),
+                        os.path.join(self.tmp.name, "server.key")))
             cmd = [ENV.get("MOSQUITTO") or "/usr/sbin/mosquitto", "-c", conf]
         log("broker:", kind, "on 127.0.0.1:%d" % self.port)
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
@@ -95,10 +120,12 @@ class Subscriber:
     """mosquitto_sub in debug mode: ready once its SUBACK arrived; records
     (monotonic time, topic, payload) for every message."""
 
-    def __init__(self, port, topic, version=5):
+    def __init__(self, port, topic, version=5, cafile=None):
         # stdbuf: mosquitto_sub block-buffers its stdout into a pipe.
         cmd = ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", topic, "-q", "1", "-v", "-d",
                "-V", "mqttv5" if version == 5 else "mqttv311"]
+        if cafile:
+            cmd += ["--cafile", cafile, "--insecure"]  # --insecure: the name is "localhost", we dial 127.0.0.1
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         self.msgs = []
         self.ready = threading.Event()
@@ -136,14 +163,20 @@ def publish(port, topic, payload):
                     "-V", "mqttv5"], check=True, timeout=10)
 
 
-def test_host(kind, version, qos):
-    broker = Broker(kind)
+def test_host(kind, version, qos, tls=False):
+    broker = Broker(kind, tls)
     count = 20
-    cid = "host%s%s%s" % (kind[0], version, qos)
-    sub = Subscriber(broker.port, "e2e/%s/#" % cid, version)
+    cid = "host%s%s%s%s" % (kind[0], version, qos, "tls" if tls else "")
+    if tls:
+        # The independent check runs over TLS too (mosquitto_sub with the same CA).
+        sub = Subscriber(broker.port, "e2e/%s/#" % cid, version, cafile=broker.cafile)
+    else:
+        sub = Subscriber(broker.port, "e2e/%s/#" % cid, version)
     try:
-        r = subprocess.run([ENV["E2E_CLIENT"], "127.0.0.1", str(broker.port), str(version), str(qos), str(count),
-                            cid], timeout=40)
+        cmd = [ENV["E2E_CLIENT"], "127.0.0.1", str(broker.port), str(version), str(qos), str(count), cid]
+        if tls:
+            cmd.append(broker.cafile)
+        r = subprocess.run(cmd, timeout=40)
         if r.returncode != 0:
             broker.dump_log()
             fail("mote-e2e-client exited %d" % r.returncode)
@@ -154,7 +187,8 @@ def test_host(kind, version, qos):
         want = ["msg-%d" % i for i in range(count)]
         if got != want:
             fail("independent subscriber saw %r, want %r" % (got, want))
-        log("ok: %s v%s qos %s: %d messages round trip, seen by mosquitto_sub" % (broker.kind, version, qos, count))
+        log("ok: %s%s v%s qos %s: %d messages round trip, seen by mosquitto_sub"
+            % (broker.kind, " over TLS" if tls else "", version, qos, count))
     finally:
         sub.stop()
         broker.stop()
@@ -255,6 +289,8 @@ def test_arm(arch):
 def main(argv):
     if len(argv) >= 5 and argv[1] == "host":
         test_host(argv[2], int(argv[3]), int(argv[4]))
+    elif len(argv) >= 5 and argv[1] == "host-tls":
+        test_host(argv[2], int(argv[3]), int(argv[4]), tls=True)
     elif len(argv) == 2 and argv[1] == "mps2":
         test_mps2()
     elif len(argv) == 2 and argv[1] in ("arm", "aarch64"):

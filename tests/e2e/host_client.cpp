@@ -1,5 +1,7 @@
 // e2e host program: the firmware client over POSIX sockets against a real broker.
-//   mote-e2e-client HOST PORT VERSION(4|5) QOS COUNT ID
+//   mote-e2e-client HOST PORT VERSION(4|5) QOS COUNT ID [CA_FILE]
+// With CA_FILE (builds with mbedTLS only) the link is TLS through the mbedTLS port,
+// verifying the broker's certificate for the name "localhost".
 // Subscribes e2e/ID/# at QOS, publishes COUNT messages at QOS to e2e/ID/n, and
 // checks that each comes back: in order, each exactly once for QoS 1/2 here (the
 // link is clean; a duplicate would be a client bug), and that every outgoing flow
@@ -13,6 +15,14 @@
 
 #include "mote/client/client.hpp"
 #include "mote/client/posix_transport.hpp"
+#if MOTE_E2E_TLS
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include "mote/client/tls_transport.hpp"
+#endif
 
 namespace mq = mote::mqtt;
 namespace mc = mote::client;
@@ -50,19 +60,9 @@ std::uint32_t now_ms() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    if (argc < 7) {
-        std::fprintf(stderr, "usage: %s HOST PORT VERSION QOS COUNT ID\n", argv[0]);
-        return 64;
-    }
-    const auto port = static_cast<std::uint16_t>(std::atoi(argv[2]));
-    const int version = std::atoi(argv[3]);
-    const auto qos = static_cast<std::uint8_t>(std::atoi(argv[4]));
-    const int count = std::atoi(argv[5]);
-    const std::string id = argv[6];
+template <class Transport>
+int run(Transport& transport, int version, std::uint8_t qos, int count, const std::string& id) {
     const std::string filter = "e2e/" + id + "/#";
-
-    mc::PosixTransport transport(argv[1], port);
     mc::PosixClock clock;
     State st;
     mc::Options o;
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     o.keep_alive_s = 5;
     o.on_event = &on_event;
     o.event_user = &st;
-    static mc::Client<mc::PosixTransport, mc::PosixClock> client(transport, clock, o);
+    mc::Client<Transport, mc::PosixClock> client(transport, clock, o);
     client.subscribe(mq::Bytes::of(filter.c_str(), filter.size()), qos, &on_msg, &st);
     client.start();
 
@@ -124,4 +124,52 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "e2e client: v%d qos %u: %zu/%d received, %d delivered -> %s\n", version, qos,
                  st.got.size(), count, st.delivered, rc == 0 ? "ok" : "FAIL");
     return rc;
+}
+
+int main(int argc, char** argv) {
+    if (argc < 7) {
+        std::fprintf(stderr, "usage: %s HOST PORT VERSION QOS COUNT ID [CA_FILE]\n", argv[0]);
+        return 64;
+    }
+    const auto port = static_cast<std::uint16_t>(std::atoi(argv[2]));
+    const int version = std::atoi(argv[3]);
+    const auto qos = static_cast<std::uint8_t>(std::atoi(argv[4]));
+    const int count = std::atoi(argv[5]);
+    const std::string id = argv[6];
+    mc::PosixTransport tcp(argv[1], port);
+    if (argc < 8) return run(tcp, version, qos, count, id);
+#if MOTE_E2E_TLS
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_x509_crt ca;
+    mbedtls_ssl_config conf;
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_ssl_config_init(&conf);
+    const unsigned char pers[] = "mote-e2e";
+    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, pers, sizeof pers) != 0 ||
+        mbedtls_x509_crt_parse_file(&ca, argv[7]) != 0 ||
+        mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0) {
+        std::fprintf(stderr, "e2e client: mbedTLS set-up failed\n");
+        return 1;
+    }
+    mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&conf, &ca, nullptr);
+    mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
+    int rc = 0;
+    {
+        mc::TlsTransport<mc::PosixTransport> tls(tcp, &conf, "localhost");
+        rc = run(tls, version, qos, count, id);
+    }
+    mbedtls_ssl_config_free(&conf);
+    mbedtls_x509_crt_free(&ca);
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_free(&entropy);
+    return rc;
+#else
+    std::fprintf(stderr, "e2e client: built without mbedTLS\n");
+    return 1;
+#endif
 }
