@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs Mote's sensor firmware under emulation.
 #
-#   scripts/run-firmware.sh build mps2|arm|aarch64 [BUILD_DIR]
-#       cross-builds the sensor (mps2-an385 ELF, or static ARM Linux binary) and
+#   scripts/run-firmware.sh build mps2|mps2-v311|arm|aarch64 [BUILD_DIR]
+#       cross-builds the sensor (mps2-an385 ELF: cortex-m3 with MQTT 5.0, or
+#       cortex-m0plus 3.1.1-only; or a static ARM Linux binary) and
 #       prints the path of the result on stdout.
 #   scripts/run-firmware.sh mps2 ELF BROKER_PORT [TIMEOUT_S]
 #       runs the ELF in qemu-system-arm -M mps2-an385 with UART0 connected as a TCP
@@ -18,12 +19,19 @@ shift || true
 
 case "$cmd" in
   build)
-    target=${1:?target: mps2, arm or aarch64}
+    target=${1:?target: mps2, mps2-v311, arm or aarch64}
     case "$target" in
       mps2)
         dir=${2:-$ROOT/build-client-cortex-m3}
         cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$ROOT/toolchains/arm-none-eabi-cortex-m3.cmake" \
           -DCMAKE_BUILD_TYPE=MinSizeRel >&2
+        cmake --build "$dir" --target sensor-mps2-an385 >&2
+        echo "$dir/firmware-client/sensor-mps2-an385.elf" ;;
+      mps2-v311)
+        # Cortex-M0+ code (runs on the an385's M3), MQTT 3.1.1 only (MOTE_MQTT5=OFF).
+        dir=${2:-$ROOT/build-client-cortex-m0plus-v311}
+        cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$ROOT/toolchains/arm-none-eabi-cortex-m0plus.cmake" \
+          -DCMAKE_BUILD_TYPE=MinSizeRel -DMOTE_MQTT5=OFF >&2
         cmake --build "$dir" --target sensor-mps2-an385 >&2
         echo "$dir/firmware-client/sensor-mps2-an385.elf" ;;
       arm|aarch64)

@@ -3,7 +3,7 @@
 
   e2e.py host mote|mosquitto VERSION QOS   host client round trip (mote-e2e-client)
   e2e.py host-tls mosquitto VERSION QOS    the same over TLS (mbedTLS port)
-  e2e.py mps2                              mps2-an385 firmware in qemu-system-arm
+  e2e.py mps2|mps2-v311                    mps2-an385 firmware in qemu-system-arm (5.0 / 3.1.1-only build)
   e2e.py arm|aarch64                       ARM Linux sensor under qemu-arm / qemu-aarch64
 
 Brokers run on 127.0.0.1 on a free port, started and stopped (by PID) here.
@@ -252,14 +252,15 @@ def run_program(cmd, label):
     return subprocess.Popen(cmd)
 
 
-def test_mps2():
-    elf = ENV["MPS2_ELF"]
+def test_mps2(variant="mps2"):
+    elf = ENV["MPS2_ELF" if variant == "mps2" else "MPS2_V311_ELF"]
     if not os.path.exists(elf):
         fail("firmware not built: %s" % elf)
     broker = Broker("mote")
-    proc = run_program([ENV["RUN_FIRMWARE"], "mps2", elf, str(broker.port), "90"], "mps2-an385 firmware")
+    label = "mps2-an385 firmware (%s)" % ("cortex-m3, MQTT 5.0" if variant == "mps2" else "cortex-m0plus, MQTT 3.1.1")
+    proc = run_program([ENV["RUN_FIRMWARE"], "mps2", elf, str(broker.port), "90"], label)
     try:
-        check_sensor(broker, "mps2", proc, "mps2-an385 firmware")
+        check_sensor(broker, "mps2", proc, label)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -291,8 +292,8 @@ def main(argv):
         test_host(argv[2], int(argv[3]), int(argv[4]))
     elif len(argv) >= 5 and argv[1] == "host-tls":
         test_host(argv[2], int(argv[3]), int(argv[4]), tls=True)
-    elif len(argv) == 2 and argv[1] == "mps2":
-        test_mps2()
+    elif len(argv) == 2 and argv[1] in ("mps2", "mps2-v311"):
+        test_mps2(argv[1])
     elif len(argv) == 2 and argv[1] in ("arm", "aarch64"):
         test_arm(argv[1])
     else:
