@@ -399,8 +399,8 @@ private:
         if (state_ == ConnState::Idle || state_ == ConnState::Backoff) return;
         stats_.last_error = reason;
         if (tell_broker && v5() && (state_ == ConnState::Connected || state_ == ConnState::WaitConnack)) {
-            // Only whole packets may precede it: drop what was not started yet is not
-            // possible to tell apart, so append after everything and try once.
+            // tx_ holds only whole packets (possibly one partly written), so the
+            // DISCONNECT goes after them; one non-blocking attempt, then close.
             queue_disconnect(reason);
             flush_once();
         }
@@ -865,7 +865,8 @@ private:
             fault(e.reason, true);
             return;
         }
-        // The broker closes: no DISCONNECT back [MQTT-3.14.2-...]; reconnect later.
+        // The broker is closing the connection (5.0 §3.14.4): nothing is sent back;
+        // reconnect after the backoff.
         fault(d.reason == mqtt::Reason::Success ? mqtt::Reason::UnspecifiedError : d.reason, false);
     }
 
