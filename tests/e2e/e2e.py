@@ -13,6 +13,7 @@ built, saying so. The telemetry is checked by an independent subscriber
 """
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,6 +22,8 @@ import threading
 import time
 
 ENV = os.environ
+# Stack budget of the sensor firmware (client + application), bytes.
+STACK_BUDGET = 2048
 
 
 def log(*a):
@@ -258,9 +261,21 @@ def test_mps2(variant="mps2"):
         fail("firmware not built: %s" % elf)
     broker = Broker("mote")
     label = "mps2-an385 firmware (%s)" % ("cortex-m3, MQTT 5.0" if variant == "mps2" else "cortex-m0plus, MQTT 3.1.1")
-    proc = run_program([ENV["RUN_FIRMWARE"], "mps2", elf, str(broker.port), "90"], label)
+    # The firmware's semihosting log (QEMU's stderr) ends with its stack high-water mark.
+    fw_log = open(os.path.join(broker.tmp.name, "firmware.log"), "w+")
+    log("start: %s (log: %s)" % (label, fw_log.name))
+    proc = subprocess.Popen([ENV["RUN_FIRMWARE"], "mps2", elf, str(broker.port), "90"], stderr=fw_log)
     try:
         check_sensor(broker, "mps2", proc, label)
+        fw_log.seek(0)
+        text = fw_log.read()
+        sys.stdout.write(text)
+        marks = re.findall(r"stack high-water (\d+) bytes", text)
+        if not marks:
+            fail("the firmware did not report its stack high-water mark")
+        if int(marks[-1]) > STACK_BUDGET:
+            fail("stack high-water %s bytes exceeds the %d-byte budget" % (marks[-1], STACK_BUDGET))
+        log("ok: stack high-water %s bytes (budget %d)" % (marks[-1], STACK_BUDGET))
     finally:
         if proc.poll() is None:
             proc.kill()

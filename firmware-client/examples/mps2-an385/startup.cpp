@@ -16,11 +16,57 @@ void SysTick_Handler();
 void Fault_Handler();
 }
 
+namespace {
+
+// Stack high-water mark: the top kStackWatch bytes below the initial stack pointer
+// are painted before main() and scanned after it, so the test log shows how deep the
+// client's poll() and callbacks really went (HOSTILE_INPUTS section 5: the stack
+// must stay within budget).
+constexpr std::uint32_t kStackWatch = 16384;
+constexpr std::uint32_t kPaint = 0xA5A5A5A5u;
+
+std::uint32_t* stack_floor() {
+    return reinterpret_cast<std::uint32_t*>(reinterpret_cast<std::uintptr_t>(&_estack) - kStackWatch);
+}
+
+__attribute__((noinline)) void paint_stack() {
+    std::uint32_t here = 0;
+    auto* const limit = reinterpret_cast<std::uint32_t*>(reinterpret_cast<std::uintptr_t>(&here) - 64);
+    for (std::uint32_t* p = stack_floor(); p < limit; ++p) *p = kPaint;
+}
+
+std::uint32_t stack_high_water() {
+    const std::uint32_t* p = stack_floor();
+    while (p < &_estack && *p == kPaint) ++p;
+    return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(&_estack) - reinterpret_cast<std::uintptr_t>(p));
+}
+
+void report_stack() {
+    char line[48] = "firmware: stack high-water ";
+    std::uint32_t n = 27;
+    char digits[10];
+    std::uint32_t v = stack_high_water();
+    std::uint32_t k = 0;
+    do {
+        digits[k++] = static_cast<char>('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0);
+    while (k != 0) line[n++] = digits[--k];
+    const char tail[] = " bytes\n";
+    for (char c : tail) line[n++] = c;
+    semihost::write0(line);
+}
+
+}  // namespace
+
 void Reset_Handler() {
     for (std::uint32_t *src = &_sidata, *dst = &_sdata; dst < &_edata;) *dst++ = *src++;
     for (std::uint32_t* dst = &_sbss; dst < &_ebss;) *dst++ = 0;
+    paint_stack();
     for (void (**f)() = __init_array_start; f < __init_array_end; ++f) (*f)();
-    semihost::exit(main());
+    const int status = main();
+    report_stack();
+    semihost::exit(status);
 }
 
 void SysTick_Handler() { mote::client::SysTickClock::tick(); }
