@@ -14,6 +14,7 @@ unsigned Histogram::index_of(std::uint64_t v) {
 }
 
 std::uint64_t Histogram::upper_of(unsigned idx) {
+    if (idx >= kBuckets) idx = kBuckets - 1;
     if (idx < 2 * kSub) {
         return idx;
     }
