@@ -77,6 +77,19 @@ void Writer::prefixed(Bytes b) {
     raw(b);
 }
 
+std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t cap, BodyWriter write,
+                         const void* body) {
+    Writer count = Writer::counting();
+    write(count, body);
+    if (!count.ok() || count.size() > kMaxRemainingLength) return 0;
+    const auto rl = static_cast<std::uint32_t>(count.size());
+    Writer w = (buf == nullptr && cap == static_cast<std::size_t>(-1)) ? Writer::counting() : Writer(buf, cap);
+    w.u8(first_byte);
+    w.varint(rl);
+    write(w, body);
+    return w.ok() ? w.size() : 0;
+}
+
 Error read_string(Reader& r, bool strict_utf8, Bytes& out) {
     if (!r.prefixed(out)) return malformed(MOTE_WHY("string length past the end of the packet"));
     return validate_utf8(out, strict_utf8);

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "why.hpp"
+
 namespace mote::mqtt {
 namespace {
 
@@ -34,20 +36,20 @@ FixedHeader parse_fixed_header(Bytes in, std::uint32_t max_packet_size) {
         if ((b & 0x80U) != 0) {
             // [MQTT-1.5.5-1] the Variable Byte Integer uses at most four bytes; say
             // so at the fourth byte, without waiting for (or buffering) a fifth.
-            if (i == kMaxRlBytes) return invalid(Reason::MalformedPacket, "remaining length > 4 bytes");
+            if (i == kMaxRlBytes) return invalid(Reason::MalformedPacket, MOTE_WHY("remaining length > 4 bytes"));
             continue;
         }
         // A trailing zero byte after a continuation adds nothing: the same value
         // fits in fewer bytes. [MQTT-1.5.5-1] asks for the minimum number of bytes;
         // Mote enforces that for every version (HOSTILE_INPUTS row 2).
-        if (i > 1 && b == 0) return invalid(Reason::MalformedPacket, "non-minimal remaining length encoding");
+        if (i > 1 && b == 0) return invalid(Reason::MalformedPacket, MOTE_WHY("non-minimal remaining length encoding"));
         h.first_byte = in[0];
         h.remaining_length = value;
         h.header_size = static_cast<std::uint8_t>(i + 1);
         // The size limit is judged from the header alone, before any body byte is
         // buffered (HOSTILE_INPUTS rows 3 and 5, [MQTT-3.2.2-15] by analogy).
         if (static_cast<std::uint64_t>(h.total_size()) > max_packet_size) {
-            FixedHeader t = invalid(Reason::PacketTooLarge, "packet exceeds the maximum packet size");
+            FixedHeader t = invalid(Reason::PacketTooLarge, MOTE_WHY("packet exceeds the maximum packet size"));
             t.first_byte = h.first_byte;
             t.remaining_length = h.remaining_length;
             t.header_size = h.header_size;
@@ -65,7 +67,7 @@ Frame Framer::feed(Bytes in) {
     // result (a valid length ends by the fifth byte): keep refusing until reset().
     if (!header_done_ && header_len_ >= kMaxHeader) {
         f.status = FrameStatus::Invalid;
-        f.error = Error{Reason::MalformedPacket, "framer used after an error without reset"};
+        f.error = Error{Reason::MalformedPacket, MOTE_WHY("framer used after an error without reset")};
         return f;
     }
     while (!header_done_) {
@@ -78,7 +80,7 @@ Frame Framer::feed(Bytes in) {
             f.status = FrameStatus::Invalid;
             f.error = h.status == FrameStatus::Invalid
                           ? h.error
-                          : Error{Reason::PacketTooLarge, "packet exceeds the receive buffer"};
+                          : Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the receive buffer")};
             return f;
         }
         header_done_ = true;

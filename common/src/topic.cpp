@@ -10,6 +10,8 @@
 
 #include "mote/common/utf8.hpp"
 
+#include "why.hpp"
+
 namespace mote::mqtt {
 namespace {
 
@@ -34,7 +36,7 @@ bool starts_with_share(Bytes f) {
 // by the caller.
 Error check_filter_shape(Bytes f, std::size_t max_levels) {
     // [MQTT-4.7.3-1] Topic Filters MUST be at least one character long.
-    if (f.empty()) return filter_invalid("empty topic filter");
+    if (f.empty()) return filter_invalid(MOTE_WHY("empty topic filter"));
     std::size_t levels = 1;
     for (std::size_t i = 0; i < f.size; ++i) {
         const std::uint8_t c = f[i];
@@ -42,13 +44,13 @@ Error check_filter_shape(Bytes f, std::size_t max_levels) {
         const bool at_level_end = (i + 1 == f.size) || f[i + 1] == kSep;
         if (c == kSep) {
             ++levels;
-            if (max_levels != 0 && levels > max_levels) return filter_invalid("too many topic levels");
+            if (max_levels != 0 && levels > max_levels) return filter_invalid(MOTE_WHY("too many topic levels"));
         } else if (c == kHash) {
             // [MQTT-4.7.1-1] '#' MUST be on its own level and the last character.
-            if (!at_level_start || i + 1 != f.size) return filter_invalid("'#' not alone in the last level");
+            if (!at_level_start || i + 1 != f.size) return filter_invalid(MOTE_WHY("'#' not alone in the last level"));
         } else if (c == kPlus) {
             // [MQTT-4.7.1-2] '+' MUST occupy an entire level of the filter.
-            if (!at_level_start || !at_level_end) return filter_invalid("'+' not alone in its level");
+            if (!at_level_start || !at_level_end) return filter_invalid(MOTE_WHY("'+' not alone in its level"));
         }
     }
     return kOk;
@@ -70,10 +72,10 @@ std::size_t level_end(Bytes s, std::size_t i) {
 
 Error validate_topic_name(Bytes topic, bool strict_utf8) {
     // [MQTT-4.7.3-1] Topic Names MUST be at least one character long.
-    if (topic.empty()) return Error{Reason::TopicNameInvalid, "empty topic name"};
+    if (topic.empty()) return Error{Reason::TopicNameInvalid, MOTE_WHY("empty topic name")};
     for (std::size_t i = 0; i < topic.size; ++i) {
         // [MQTT-3.3.2-2] The Topic Name MUST NOT contain wildcard characters.
-        if (topic[i] == kPlus || topic[i] == kHash) return Error{Reason::TopicNameInvalid, "wildcard in topic name"};
+        if (topic[i] == kPlus || topic[i] == kHash) return Error{Reason::TopicNameInvalid, MOTE_WHY("wildcard in topic name")};
     }
     return validate_utf8(topic, strict_utf8);
 }
@@ -135,10 +137,10 @@ Error parse_shared(Bytes filter, SharedFilter& out) {
     const std::size_t g1 = level_end(filter, g0);
     // [MQTT-4.8.2-1] The ShareName MUST be at least one character long and MUST NOT
     // contain '/', '+' or '#'; it is followed by '/' and a Topic Filter.
-    if (g1 == g0) return filter_invalid("empty share name");
-    if (g1 == filter.size) return filter_invalid("shared subscription without a topic filter");
+    if (g1 == g0) return filter_invalid(MOTE_WHY("empty share name"));
+    if (g1 == filter.size) return filter_invalid(MOTE_WHY("shared subscription without a topic filter"));
     for (std::size_t i = g0; i < g1; ++i) {
-        if (filter[i] == kPlus || filter[i] == kHash) return filter_invalid("wildcard in share name");
+        if (filter[i] == kPlus || filter[i] == kHash) return filter_invalid(MOTE_WHY("wildcard in share name"));
     }
     const Bytes inner = filter.from(g1 + 1);
     // [MQTT-4.8.2-2] the filter after the ShareName is a valid, non-empty filter.

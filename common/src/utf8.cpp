@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "why.hpp"
+
 namespace mote::mqtt {
 namespace {
 
@@ -49,29 +51,29 @@ Error validate_utf8(Bytes s, bool strict) {
         const std::uint8_t b = s[i];
         if (b < 0x80U) {
             // [MQTT-1.5.4-2] A UTF-8 Encoded String MUST NOT include U+0000.
-            if (b == 0) return malformed("UTF-8 string contains U+0000");
-            if (strict && (b < 0x20U || b == 0x7FU)) return malformed("UTF-8 string contains a control character");
+            if (b == 0) return malformed(MOTE_WHY("UTF-8 string contains U+0000"));
+            if (strict && (b < 0x20U || b == 0x7FU)) return malformed(MOTE_WHY("UTF-8 string contains a control character"));
             ++i;
             continue;
         }
         // [MQTT-1.5.4-1] ill-formed UTF-8 (including surrogates) is Malformed.
         const Lead lead = classify(b);
-        if (lead.len == 0) return malformed("ill-formed UTF-8 lead byte");
-        if (s.size - i < lead.len) return malformed("truncated UTF-8 sequence");
+        if (lead.len == 0) return malformed(MOTE_WHY("ill-formed UTF-8 lead byte"));
+        if (s.size - i < lead.len) return malformed(MOTE_WHY("truncated UTF-8 sequence"));
         const std::uint8_t b1 = s[i + 1];
-        if (b1 < lead.lo || b1 > lead.hi) return malformed("ill-formed UTF-8 (overlong, surrogate or above U+10FFFF)");
+        if (b1 < lead.lo || b1 > lead.hi) return malformed(MOTE_WHY("ill-formed UTF-8 (overlong, surrogate or above U+10FFFF)"));
         std::uint32_t cp = (lead.len == 2) ? (b & 0x1FU) : (lead.len == 3) ? (b & 0x0FU) : (b & 0x07U);
         cp = (cp << 6) | (b1 & 0x3FU);
         for (std::size_t k = 2; k < lead.len; ++k) {
             const std::uint8_t bk = s[i + k];
-            if (!is_cont(bk)) return malformed("ill-formed UTF-8 continuation byte");
+            if (!is_cont(bk)) return malformed(MOTE_WHY("ill-formed UTF-8 continuation byte"));
             cp = (cp << 6) | (bk & 0x3FU);
         }
         if (strict) {
             // §1.5.4: a receiver MAY treat U+007F..U+009F and non-characters as
             // Malformed; Mote does in strict mode (HOSTILE_INPUTS row 24).
-            if (cp <= 0x9FU) return malformed("UTF-8 string contains a control character");
-            if (is_noncharacter(cp)) return malformed("UTF-8 string contains a non-character");
+            if (cp <= 0x9FU) return malformed(MOTE_WHY("UTF-8 string contains a control character"));
+            if (is_noncharacter(cp)) return malformed(MOTE_WHY("UTF-8 string contains a non-character"));
         }
         i += lead.len;
     }

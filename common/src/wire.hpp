@@ -11,17 +11,8 @@
 #include "mote/common/packets.hpp"
 #include "mote/common/properties.hpp"
 #include "mote/common/protocol.hpp"
+#include "why.hpp"
 
-// MOTE_ERROR_CAUSES: 1 (default) gives every Error a human-readable cause; 0 makes
-// every cause "" so that firmware images carry no message strings (about 1.5 KB).
-#ifndef MOTE_ERROR_CAUSES
-#define MOTE_ERROR_CAUSES 1
-#endif
-#if MOTE_ERROR_CAUSES
-#define MOTE_WHY(text) text
-#else
-#define MOTE_WHY(text) ""
-#endif
 
 namespace mote::mqtt::wire {
 
@@ -131,17 +122,16 @@ private:
 // Length) and the body. Returns the packet size, or 0 when it does not fit in `cap`
 // or the body exceeds the largest Remaining Length. With buf == nullptr and
 // cap == SIZE_MAX it only measures (encoded_size uses this).
+using BodyWriter = void (*)(Writer& w, const void* body);
+std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t cap, BodyWriter write,
+                         const void* body);
+
+// The same for a lambda `body(Writer&)`. The two passes run in the non-template
+// function above, so each encoder adds only its body, not a copy of the framing.
 template <typename Body>
 std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t cap, const Body& body) {
-    Writer count = Writer::counting();
-    body(count);
-    if (!count.ok() || count.size() > kMaxRemainingLength) return 0;
-    const auto rl = static_cast<std::uint32_t>(count.size());
-    Writer w = (buf == nullptr && cap == static_cast<std::size_t>(-1)) ? Writer::counting() : Writer(buf, cap);
-    w.u8(first_byte);
-    w.varint(rl);
-    body(w);
-    return w.ok() ? w.size() : 0;
+    return write_packet(first_byte, buf, cap, [](Writer& w, const void* b) { (*static_cast<const Body*>(b))(w); },
+                        &body);
 }
 
 #if MOTE_MQTT_V5
