@@ -144,7 +144,16 @@ std::uint32_t backoff_delay_ms(std::uint32_t attempt, std::uint32_t min_ms, std:
     if (d > max_ms) d = max_ms;
     const std::uint32_t half = d / 2;
     const std::uint32_t span = d - half + 1;
-    return half + rng.next() % span;
+    // Uniform in [0, span) without a division: Cortex-M0 has no divide instruction
+    // and libgcc's routine costs more flash than this function. Draw below the next
+    // power of two and retry draws of span or more (fewer than half of them).
+    std::uint32_t mask = span - 1;
+    for (unsigned shift = 1; shift < 32; shift *= 2) mask |= mask >> shift;
+    std::uint32_t r = 0;
+    do {
+        r = rng.next() & mask;
+    } while (r >= span);
+    return half + r;
 }
 
 }  // namespace mote::client
