@@ -972,51 +972,51 @@ private:
     }
 
     // ----------------------------------------------------------------- members
-    Transport& transport_;
-    Clock& clock_;
-    Options opts_;
-    Prng rng_;
-    Stats stats_;
+    // Order matters on Cortex-M0: Thumb-1 loads and stores reach only 31 bytes
+    // (bytes), 62 (halfwords) or 124 (words) past the object's address, so the
+    // scalars used on every poll() come first and the large buffers last.
     ConnState state_ = ConnState::Idle;
-    std::uint32_t now_ = 0;
-    std::uint32_t attempt_start_ = 0;
-    std::uint32_t closing_start_ = 0;
-    std::uint32_t backoff_start_ = 0;
-    std::uint32_t backoff_ms_ = 0;
-    std::uint32_t attempts_ = 0;
-    std::uint32_t last_tx_ = 0;
-    std::uint32_t ping_sent_ = 0;
-    std::uint32_t keep_alive_ms_ = 0;
-    std::uint32_t send_window_ = 65535;
-    std::uint32_t server_max_packet_ = 0;
     std::uint8_t server_max_qos_ = 2;
     bool retain_available_ = true;
     bool ping_outstanding_ = false;
     std::uint16_t next_id_ = 0;
-    std::uint32_t last_token_ = 0;
-
-    // Buffers below are written before they are read: no zeroing needed (and a
-    // static Client then costs no start-up code for them).
-    std::uint8_t rx_[Limits::rx_bytes];
-    mqtt::Framer framer_;
-    std::uint8_t chunk_[Limits::read_chunk];
-    std::size_t chunk_off_ = 0;
-    std::size_t chunk_len_ = 0;
-
-    std::uint8_t tx_[Limits::tx_bytes];
     std::size_t tx_off_ = 0;
     std::size_t tx_len_ = 0;
-
-    OutSlot out_[Limits::queue_messages];
     std::size_t out_count_ = 0;
-    std::uint8_t store_[Limits::queue_bytes];
     std::size_t store_used_ = 0;
+    std::size_t chunk_off_ = 0;
+    std::size_t chunk_len_ = 0;
+    std::uint32_t now_ = 0;
+    std::uint32_t last_tx_ = 0;
+    std::uint32_t keep_alive_ms_ = 0;
+    std::uint32_t send_window_ = 65535;
+    std::uint32_t server_max_packet_ = 0;
+    std::uint32_t attempt_start_ = 0;
+    std::uint32_t ping_sent_ = 0;
+    std::uint32_t closing_start_ = 0;
+    std::uint32_t backoff_start_ = 0;
+    std::uint32_t backoff_ms_ = 0;
+    std::uint32_t attempts_ = 0;
+    std::uint32_t last_token_ = 0;
+    std::size_t assigned_len_ = 0;
+    Stats stats_;
+    Transport& transport_;
+    Clock& clock_;
+    Options opts_;
+    Prng rng_;
 
+    // Tables and buffers. The byte buffers (rx_ to assigned_id_) are written before
+    // they are read: no zeroing needed (and a static Client then costs no start-up
+    // code for them).
+    mqtt::Framer framer_;
+    OutSlot out_[Limits::queue_messages];
     SubSlot sub_[Limits::subscriptions];
     std::uint16_t in_ids_[Limits::inflight] = {};  // incoming QoS 2 ids awaiting PUBREL; 0 = free
-
+    std::uint8_t rx_[Limits::rx_bytes];
+    std::uint8_t chunk_[Limits::read_chunk];
+    std::uint8_t tx_[Limits::tx_bytes];
+    std::uint8_t store_[Limits::queue_bytes];
     std::uint8_t assigned_id_[Limits::client_id_bytes];
-    std::size_t assigned_len_ = 0;
 };
 
 }  // namespace mote::client
