@@ -87,8 +87,6 @@ constexpr Def kDefs[kMaxId + 1] = {
     {PropertyType::Byte, kBool, kConnack},                      // 0x2A Shared Subscription Available
 };
 
-constexpr std::uint64_t id_bit(PropertyId id) { return std::uint64_t{1} << static_cast<unsigned>(id); }
-
 // Reads one property. Unknown identifiers and truncated values are Malformed
 // (§2.2.2.2: the identifier must be one of Table 2-4).
 Error read_one(Reader& r, Property& p) {
@@ -196,26 +194,30 @@ namespace wire {
 
 Error check_properties(Bytes raw, PropertyContext ctx, bool is_server_publish, bool strict_utf8) {
     Reader r(raw);
-    std::uint64_t seen = 0;
+    // One flag per identifier rather than a 64-bit mask: Cortex-M0 has no 64-bit
+    // shift, and libgcc's costs more flash than this array's zeroing.
+    bool seen[kMaxId + 1] = {};
     while (!r.done()) {
         Property p;
         if (Error e = read_one(r, p)) return e;
-        const Def& d = kDefs[static_cast<std::uint8_t>(p.id)];
+        const auto id = static_cast<std::uint8_t>(p.id);
+        const Def& d = kDefs[id];
         // §2.2.2.2: a property not listed for the packet is a Protocol Error.
         if ((d.contexts & ctx_bit(ctx)) == 0) return protocol_error(MOTE_WHY("property not allowed in this packet"));
         // Only User Property, and Subscription Identifier in a PUBLISH from the server
         // [MQTT-3.3.4-4], may appear more than once; any other repeat is a Protocol Error.
         const bool multi = p.id == PropertyId::UserProperty ||
                            (p.id == PropertyId::SubscriptionIdentifier && is_server_publish);
-        if ((seen & id_bit(p.id)) != 0 && !multi) return protocol_error(MOTE_WHY("duplicate property"));
-        seen |= id_bit(p.id);
+        if (seen[id] && !multi) return protocol_error(MOTE_WHY("duplicate property"));
+        seen[id] = true;
         if (Error e = check_value(p, d.rule, strict_utf8)) return e;
     }
+    auto has = [&](PropertyId id) { return seen[static_cast<std::uint8_t>(id)]; };
     // §3.1.2.11.10, §3.15.2.2.3: Authentication Data needs an Authentication Method.
-    if ((seen & id_bit(PropertyId::AuthenticationData)) != 0 && (seen & id_bit(PropertyId::AuthenticationMethod)) == 0)
+    if (has(PropertyId::AuthenticationData) && !has(PropertyId::AuthenticationMethod))
         return protocol_error(MOTE_WHY("authentication data without authentication method"));
     // A client MUST NOT send a Subscription Identifier in a PUBLISH [MQTT-3.3.4-6].
-    if (ctx == PropertyContext::Publish && !is_server_publish && (seen & id_bit(PropertyId::SubscriptionIdentifier)) != 0)
+    if (ctx == PropertyContext::Publish && !is_server_publish && has(PropertyId::SubscriptionIdentifier))
         return protocol_error(MOTE_WHY("subscription identifier in a client PUBLISH"));
     return kOk;
 }
