@@ -3,89 +3,87 @@
 
 namespace mote::client {
 
+// The transitions are tables rather than switches: on Cortex-M0 a row of bytes
+// costs a fraction of the compare-and-branch code, and each row reads like the
+// test that checks it (tests/unit/client/state_test.cpp).
+
+namespace {
+
+constexpr ConnState I = ConnState::Idle, B = ConnState::Backoff, O = ConnState::Opening,
+                    W = ConnState::WaitConnack, C = ConnState::Connected, X = ConnState::Closing;
+
+// Next connection state by [state][event]; columns in ConnEvent order: Start,
+// BackoffElapsed, TransportUp, TransportFailed, ConnackAccepted, ConnackRefused,
+// ProtocolFault, Stop, Flushed. Stop wins from every state (an application that asked
+// to go away is obeyed); a failure or fault of a started link leads to Backoff.
+constexpr ConnState kConnNext[6][9] = {
+    {O, I, I, I, I, I, I, I, I},  // Idle
+    {B, O, B, B, B, B, B, I, B},  // Backoff
+    {O, O, W, B, O, O, B, I, O},  // Opening
+    {W, W, W, B, C, B, B, I, W},  // WaitConnack
+    {C, C, C, B, C, C, B, X, C},  // Connected
+    {X, X, X, I, X, X, I, I, I},  // Closing: until the DISCONNECT is out or the link goes
+};
+
+constexpr OutState kQueued = OutState::Queued, kPuback = OutState::WaitPuback, kPubrec = OutState::WaitPubrec,
+                   kPubcomp = OutState::WaitPubcomp, kDone = OutState::Done;
+constexpr OutAction kNone = OutAction::None, kPublish = OutAction::SendPublish, kPubrel = OutAction::SendPubrel,
+                    kComplete = OutAction::Complete, kError = OutAction::ProtocolError;
+
+// The flows waiting for an ack, by [state - WaitPuback][event]; columns in OutEvent
+// order: Sent, Puback, Pubrec, PubrecError, Pubcomp, SessionResumed, SessionLost.
+// An ack of the other QoS flow is a Protocol Error. [MQTT-4.4.0-1] on resume the
+// unacknowledged PUBLISH goes again with DUP, or the PUBREL; when the broker lost the
+// session a PUBLISH is sent again as a new message, while a message the broker
+// already acknowledged with PUBREC has nothing left to release.
+constexpr OutStep kOutWaiting[3][7] = {
+    {{kPuback, kNone}, {kDone, kComplete}, {kPuback, kError}, {kPuback, kError}, {kPuback, kError},
+     {kPuback, kPublish}, {kQueued, kNone}},
+    // [MQTT-4.3.3-3] after PUBREC the sender sends PUBREL; 5.0: a PUBREC with a
+    // failure code ends the flow, no PUBREL [MQTT-4.3.3-4].
+    {{kPubrec, kNone}, {kPubrec, kError}, {kPubcomp, kPubrel}, {kDone, kComplete}, {kPubrec, kError},
+     {kPubrec, kPublish}, {kQueued, kNone}},
+    // A re-sent PUBREC (the broker did not see our PUBREL) is answered again.
+    {{kPubcomp, kNone}, {kPubcomp, kError}, {kPubcomp, kPubrel}, {kPubcomp, kError}, {kDone, kComplete},
+     {kPubcomp, kPubrel}, {kDone, kComplete}},
+};
+
+constexpr SubState F = SubState::Free, PS = SubState::PendingSub, WS = SubState::WaitSuback, A = SubState::Active,
+                   PU = SubState::PendingUnsub, WU = SubState::WaitUnsuback;
+
+// Next subscription state by [state][event]; columns in SubEvent order: Subscribe,
+// Unsubscribe, Sent, Granted, Refused, Unsuback, SessionResumed, SessionLost. An
+// UNSUBSCRIBE of a filter never sent is forgotten locally; a resumed session re-sends
+// the requests without an answer; a lost one subscribes everything again and leaves
+// nothing to unsubscribe.
+constexpr SubState kSubNext[6][8] = {
+    {PS, F, F, F, F, F, F, F},          // Free
+    {PS, F, WS, PS, PS, PS, PS, PS},    // PendingSub
+    {WS, PU, WS, A, F, WS, PS, PS},     // WaitSuback
+    {A, PU, A, A, A, A, A, PS},         // Active
+    {PU, PU, WU, PU, PU, PU, PU, F},    // PendingUnsub
+    {WU, WU, WU, WU, WU, F, PU, F},     // WaitUnsuback
+};
+
+}  // namespace
+
 ConnState conn_transition(ConnState s, ConnEvent e) {
-    // Stop wins from every state: an application that asked to go away is obeyed.
-    if (e == ConnEvent::Stop) return s == ConnState::Connected ? ConnState::Closing : ConnState::Idle;
-    switch (s) {
-        case ConnState::Idle:
-            return e == ConnEvent::Start ? ConnState::Opening : s;
-        case ConnState::Backoff:
-            return e == ConnEvent::BackoffElapsed ? ConnState::Opening : s;
-        case ConnState::Opening:
-            if (e == ConnEvent::TransportUp) return ConnState::WaitConnack;
-            if (e == ConnEvent::TransportFailed || e == ConnEvent::ProtocolFault) return ConnState::Backoff;
-            return s;
-        case ConnState::WaitConnack:
-            if (e == ConnEvent::ConnackAccepted) return ConnState::Connected;
-            if (e == ConnEvent::ConnackRefused || e == ConnEvent::TransportFailed || e == ConnEvent::ProtocolFault)
-                return ConnState::Backoff;
-            return s;
-        case ConnState::Connected:
-            if (e == ConnEvent::TransportFailed || e == ConnEvent::ProtocolFault) return ConnState::Backoff;
-            return s;
-        case ConnState::Closing:
-            if (e == ConnEvent::Flushed || e == ConnEvent::TransportFailed || e == ConnEvent::ProtocolFault)
-                return ConnState::Idle;
-            return s;
-    }
-    return s;
+    const auto si = static_cast<unsigned>(s);
+    const auto ei = static_cast<unsigned>(e);
+    return si < 6 && ei < 9 ? kConnNext[si][ei] : s;
 }
 
 OutStep out_transition(OutState s, std::uint8_t qos, OutEvent e) {
-    switch (s) {
-        case OutState::Queued:
-            if (e == OutEvent::Sent) {
-                if (qos == 0) return {OutState::Done, OutAction::Complete};
-                return {qos == 1 ? OutState::WaitPuback : OutState::WaitPubrec, OutAction::None};
-            }
-            // Acks for a message not sent on this connection are unsolicited: ignored
-            // by the caller before they get here; a stray one changes nothing.
-            return {s, OutAction::None};
-        case OutState::WaitPuback:
-            switch (e) {
-                case OutEvent::Puback: return {OutState::Done, OutAction::Complete};
-                // [MQTT-4.4.0-1] unacknowledged PUBLISH is re-sent with DUP on resume.
-                case OutEvent::SessionResumed: return {s, OutAction::SendPublish};
-                // Broker lost the session: the message is sent again as a new one.
-                case OutEvent::SessionLost: return {OutState::Queued, OutAction::None};
-                case OutEvent::Pubrec:
-                case OutEvent::PubrecError:
-                case OutEvent::Pubcomp: return {s, OutAction::ProtocolError};
-                case OutEvent::Sent: return {s, OutAction::None};
-            }
-            break;
-        case OutState::WaitPubrec:
-            switch (e) {
-                // [MQTT-4.3.3-3] after PUBREC the sender sends PUBREL.
-                case OutEvent::Pubrec: return {OutState::WaitPubcomp, OutAction::SendPubrel};
-                // 5.0: a PUBREC with a failure code ends the flow; no PUBREL [MQTT-4.3.3-4].
-                case OutEvent::PubrecError: return {OutState::Done, OutAction::Complete};
-                case OutEvent::SessionResumed: return {s, OutAction::SendPublish};
-                case OutEvent::SessionLost: return {OutState::Queued, OutAction::None};
-                case OutEvent::Puback:
-                case OutEvent::Pubcomp: return {s, OutAction::ProtocolError};
-                case OutEvent::Sent: return {s, OutAction::None};
-            }
-            break;
-        case OutState::WaitPubcomp:
-            switch (e) {
-                case OutEvent::Pubcomp: return {OutState::Done, OutAction::Complete};
-                // A re-sent PUBREC (the broker did not see our PUBREL): answer again.
-                case OutEvent::Pubrec: return {s, OutAction::SendPubrel};
-                // [MQTT-4.4.0-1] on resume the PUBREL is re-sent.
-                case OutEvent::SessionResumed: return {s, OutAction::SendPubrel};
-                // The broker already owns the message (it sent PUBREC); without its
-                // session there is nothing left to release.
-                case OutEvent::SessionLost: return {OutState::Done, OutAction::Complete};
-                case OutEvent::Puback:
-                case OutEvent::PubrecError: return {s, OutAction::ProtocolError};
-                case OutEvent::Sent: return {s, OutAction::None};
-            }
-            break;
-        case OutState::Done:
-            return {s, OutAction::None};
+    if (s == OutState::Queued) {
+        // Acks for a message not sent on this connection are unsolicited: ignored
+        // by the caller before they get here; a stray one changes nothing.
+        if (e != OutEvent::Sent) return {s, kNone};
+        if (qos == 0) return {kDone, kComplete};
+        return {qos == 1 ? kPuback : kPubrec, kNone};
     }
-    return {s, OutAction::None};
+    const unsigned row = static_cast<unsigned>(s) - static_cast<unsigned>(OutState::WaitPuback);
+    const auto ei = static_cast<unsigned>(e);
+    return row < 3 && ei < 7 ? kOutWaiting[row][ei] : OutStep{s, kNone};
 }
 
 InStep in_transition(InState s, InEvent e) {
@@ -98,33 +96,9 @@ InStep in_transition(InState s, InEvent e) {
 }
 
 SubState sub_transition(SubState s, SubEvent e) {
-    switch (e) {
-        case SubEvent::Subscribe: return s == SubState::Free ? SubState::PendingSub : s;
-        case SubEvent::Unsubscribe:
-            // Never sent: forget it locally. Otherwise the broker must hear it.
-            if (s == SubState::PendingSub) return SubState::Free;
-            if (s == SubState::WaitSuback || s == SubState::Active) return SubState::PendingUnsub;
-            return s;
-        case SubEvent::Sent:
-            if (s == SubState::PendingSub) return SubState::WaitSuback;
-            if (s == SubState::PendingUnsub) return SubState::WaitUnsuback;
-            return s;
-        case SubEvent::Granted: return s == SubState::WaitSuback ? SubState::Active : s;
-        case SubEvent::Refused: return s == SubState::WaitSuback ? SubState::Free : s;
-        case SubEvent::Unsuback: return s == SubState::WaitUnsuback ? SubState::Free : s;
-        case SubEvent::SessionResumed:
-            // The broker kept the session; requests without an answer are sent again.
-            if (s == SubState::WaitSuback) return SubState::PendingSub;
-            if (s == SubState::WaitUnsuback) return SubState::PendingUnsub;
-            return s;
-        case SubEvent::SessionLost:
-            // The broker forgot every subscription: subscribe again, and nothing is
-            // left to unsubscribe.
-            if (s == SubState::Active || s == SubState::WaitSuback) return SubState::PendingSub;
-            if (s == SubState::WaitUnsuback || s == SubState::PendingUnsub) return SubState::Free;
-            return s;
-    }
-    return s;
+    const auto si = static_cast<unsigned>(s);
+    const auto ei = static_cast<unsigned>(e);
+    return si < 6 && ei < 8 ? kSubNext[si][ei] : s;
 }
 
 std::uint32_t Prng::next() {
