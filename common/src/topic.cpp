@@ -81,13 +81,13 @@ Error validate_topic_name(Bytes topic, bool strict_utf8) {
 }
 
 Error validate_topic_filter(Bytes filter, std::size_t max_levels, bool strict_utf8) {
-    if (starts_with_share(filter)) {
-        SharedFilter sf;
-        if (Error e = parse_shared(filter, sf)) return e;
+    // parse_shared() hands back a filter without "$share/" unchanged.
+    SharedFilter sf;
+    if (Error e = parse_shared(filter, sf)) return e;
+    if (sf.is_shared) {
         if (Error e = validate_utf8(sf.group, strict_utf8)) return filter_invalid(e.cause);
-        return check_filter(sf.filter, max_levels, strict_utf8);
     }
-    return check_filter(filter, max_levels, strict_utf8);
+    return check_filter(sf.filter, max_levels, strict_utf8);
 }
 
 bool topic_matches(Bytes filter, Bytes topic) {

@@ -46,7 +46,8 @@ class Client {
 
 public:
     Client(Transport& transport, Clock& clock, const Options& options)
-        : transport_(transport),
+        : dopts_(decode_options(options.version)),
+          transport_(transport),
           clock_(clock),
           opts_(options),
           rng_(options.jitter_seed),
@@ -235,7 +236,7 @@ private:
     std::uint32_t elapsed(std::uint32_t since) const { return now_ - since; }
     // A 3.1.1-only build (MOTE_MQTT_V5=0) knows at compile time that no 5.0 branch
     // runs, so the optimiser drops them.
-    bool v5() const { return MOTE_MQTT_V5 != 0 && opts_.version == mqtt::Version::V5; }
+    bool v5() const { return MOTE_MQTT_V5 != 0 && dopts_.version == mqtt::Version::V5; }
 
     void set_state(ConnState s) { state_ = s; }
 
@@ -374,7 +375,7 @@ private:
 
     bool write_connect() {
         mqtt::Connect c;
-        c.version = opts_.version;
+        c.version = dopts_.version;
         c.clean_start = opts_.clean_start;
         c.keep_alive = opts_.keep_alive_s;
         c.client_id = effective_client_id();
@@ -443,7 +444,7 @@ private:
         d.reason = reason;
         std::uint8_t* p = reserve(8);
         if (p == nullptr) return;
-        tx_len_ += mqtt::encode_disconnect(d, opts_.version, p, Limits::tx_bytes - tx_len_);
+        tx_len_ += mqtt::encode_disconnect(d, dopts_.version, p, Limits::tx_bytes - tx_len_);
     }
 
     // Free space for n bytes at the end of tx_, or nullptr.
@@ -546,9 +547,9 @@ private:
         }
     }
 
-    mqtt::DecodeOptions decode_opts() const {
+    static mqtt::DecodeOptions decode_options(mqtt::Version v) {
         mqtt::DecodeOptions o;
-        o.version = opts_.version;
+        o.version = v;
         o.sender = mqtt::Role::Server;
         return o;
     }
@@ -594,7 +595,7 @@ private:
         Inbound in;
         mqtt::Connack& c = in.connack;
         // [C5] short/long CONNACK, reserved flags, unknown codes: the codec says 0x81/0x82.
-        if (const mqtt::Error e = mqtt::decode_connack(first_byte, body, decode_opts(), c)) {
+        if (const mqtt::Error e = mqtt::decode_connack(first_byte, body, dopts_, c)) {
             fault(e.reason, true);
             return;
         }
@@ -703,7 +704,7 @@ private:
         Inbound in;
         mqtt::Publish& p = in.publish;
         // [C2] lengths beyond the packet are 0x81; Topic Alias 0 is 0x94 (codec).
-        if (const mqtt::Error e = mqtt::decode_publish(first_byte, body, decode_opts(), p)) {
+        if (const mqtt::Error e = mqtt::decode_publish(first_byte, body, dopts_, p)) {
             fault(e.reason, true);
             return;
         }
@@ -773,13 +774,13 @@ private:
         a.reason = reason;
         std::uint8_t* p = reserve(kReplyReserve);
         if (p == nullptr) return;  // not reached: read_packets() kept the room
-        tx_len_ += mqtt::encode_ack(type, a, opts_.version, p, Limits::tx_bytes - tx_len_);
+        tx_len_ += mqtt::encode_ack(type, a, dopts_.version, p, Limits::tx_bytes - tx_len_);
     }
 
     void handle_out_ack(std::uint8_t first_byte, mqtt::Bytes body, mqtt::PacketType type) {
         Inbound in;
         mqtt::Ack& a = in.ack;
-        if (const mqtt::Error e = mqtt::decode_ack(first_byte, body, decode_opts(), a)) {
+        if (const mqtt::Error e = mqtt::decode_ack(first_byte, body, dopts_, a)) {
             fault(e.reason, true);
             return;
         }
@@ -814,7 +815,7 @@ private:
     void handle_pubrel(std::uint8_t first_byte, mqtt::Bytes body) {
         Inbound in;
         mqtt::Ack& a = in.ack;
-        if (const mqtt::Error e = mqtt::decode_ack(first_byte, body, decode_opts(), a)) {
+        if (const mqtt::Error e = mqtt::decode_ack(first_byte, body, dopts_, a)) {
             fault(e.reason, true);
             return;
         }
@@ -834,7 +835,7 @@ private:
     void handle_suback(std::uint8_t first_byte, mqtt::Bytes body, mqtt::PacketType type) {
         Inbound in;
         mqtt::SubackLike& a = in.suback;
-        if (const mqtt::Error e = mqtt::decode_suback(first_byte, body, decode_opts(), a)) {
+        if (const mqtt::Error e = mqtt::decode_suback(first_byte, body, dopts_, a)) {
             fault(e.reason, true);  // [C4] property length beyond the end: 0x81
             return;
         }
@@ -884,7 +885,7 @@ private:
         }
         Inbound in;
         mqtt::Disconnect& d = in.disconnect;
-        if (const mqtt::Error e = mqtt::decode_disconnect(first_byte, body, decode_opts(), d)) {
+        if (const mqtt::Error e = mqtt::decode_disconnect(first_byte, body, dopts_, d)) {
             // 3.1.1: a server never sends DISCONNECT; the codec says so as well.
             fault(e.reason, true);
             return;
@@ -909,13 +910,13 @@ private:
                 sub.packet_id = id;
                 sub.entries = mqtt::SubscribeList::from_array(&e, 1);
                 std::uint8_t* p = reserve(filter.size + 16);
-                if (p != nullptr) n = mqtt::encode_subscribe(sub, opts_.version, p, Limits::tx_bytes - tx_len_);
+                if (p != nullptr) n = mqtt::encode_subscribe(sub, dopts_.version, p, Limits::tx_bytes - tx_len_);
             } else {
                 mqtt::Unsubscribe un;
                 un.packet_id = id;
                 un.filters = mqtt::UnsubscribeList::from_array(&filter, 1);
                 std::uint8_t* p = reserve(filter.size + 16);
-                if (p != nullptr) n = mqtt::encode_unsubscribe(un, opts_.version, p, Limits::tx_bytes - tx_len_);
+                if (p != nullptr) n = mqtt::encode_unsubscribe(un, dopts_.version, p, Limits::tx_bytes - tx_len_);
             }
             if (n == 0) return;  // no room now: next poll
             tx_len_ += n;
@@ -929,7 +930,7 @@ private:
         if (p == nullptr) return false;
         mqtt::Ack a;
         a.packet_id = id;
-        tx_len_ += mqtt::encode_ack(mqtt::PacketType::Pubrel, a, opts_.version, p, Limits::tx_bytes - tx_len_);
+        tx_len_ += mqtt::encode_ack(mqtt::PacketType::Pubrel, a, dopts_.version, p, Limits::tx_bytes - tx_len_);
         return true;
     }
 
@@ -944,7 +945,7 @@ private:
         const std::size_t need = publish_wire_size(s.topic_len, s.payload_len, s.qos);
         std::uint8_t* buf = reserve(need);
         if (buf == nullptr) return false;
-        const std::size_t n = mqtt::encode_publish(p, opts_.version, buf, Limits::tx_bytes - tx_len_);
+        const std::size_t n = mqtt::encode_publish(p, dopts_.version, buf, Limits::tx_bytes - tx_len_);
         if (n == 0) return false;
         tx_len_ += n;
         s.sent_before = true;
@@ -1004,6 +1005,9 @@ private:
     bool retain_available_ = true;
     bool ping_outstanding_ = false;
     std::uint16_t next_id_ = 0;
+    // What the decoders check incoming packets against; fixed for the client's life.
+    // Its version (opts_.version) is read here, near the start of the object.
+    const mqtt::DecodeOptions dopts_;
     std::size_t tx_off_ = 0;
     std::size_t tx_len_ = 0;
     std::size_t out_count_ = 0;
