@@ -30,7 +30,7 @@ std::uint64_t queue_cost(const Delivery& d) { return d.msg->payload.size() + d.m
 Target& Engine::Impl::target_for(Session& s) {
     if (s.route_epoch == route_epoch) return targets[s.route_slot];
     s.route_epoch = route_epoch;
-    s.route_slot = targets.size();
+    s.route_slot = static_cast<std::uint32_t>(targets.size());
     targets.emplace_back();
     targets.back().session = &s;
     return targets.back();
@@ -136,14 +136,20 @@ void Engine::Impl::enqueue(Session& s, Delivery&& d) {
     while (full()) {
         // Drop policy: QoS 0 goes first. A new QoS 0 message is dropped; a new QoS
         // 1/2 message evicts the oldest queued QoS 0, or is dropped when none is left.
-        auto victim = d.qos == 0 ? s.queue.end()
-                                 : std::find_if(s.queue.begin(), s.queue.end(),
-                                                [](const Delivery& q) { return q.qos == 0; });
-        if (victim == s.queue.end() || s.queue.empty()) {
+        std::size_t victim = s.queue.size();
+        if (d.qos != 0) {
+            for (std::size_t i = 0; i < s.queue.size(); ++i) {
+                if (s.queue[i].qos == 0) {
+                    victim = i;
+                    break;
+                }
+            }
+        }
+        if (victim == s.queue.size()) {
             note_drop(s);
             return;
         }
-        s.queued_bytes -= queue_cost(*victim);
+        s.queued_bytes -= queue_cost(s.queue[victim]);
         s.queue.erase(victim);
         note_drop(s);
     }
@@ -157,9 +163,15 @@ std::uint16_t Engine::Impl::next_packet_id(Session& s) {
     // Never reuse an id whose flow is not complete [MQTT-2.2.1-3]; the window is at
     // most 65535 so a free id always exists.
     for (;;) {
-        s.last_id = static_cast<std::uint16_t>(s.last_id + 1);
-        if (s.last_id == 0) continue;
-        if (s.inflight.count(s.last_id) == 0) return s.last_id;
+        const std::uint64_t tick = ++s.id_clock;
+        const auto id = static_cast<std::uint16_t>(tick);
+        if (id == 0) continue;
+        // Flows are in tick order: if the oldest is less than a full id cycle old,
+        // no live flow can carry this id.
+        if (s.inflight.empty() || tick - s.inflight.front().tick < 65536) return id;
+        bool used = false;
+        for (std::size_t i = 0; i < s.inflight.size() && !used; ++i) used = s.inflight[i].packet_id == id;
+        if (!used) return id;
     }
 }
 
@@ -168,10 +180,10 @@ bool Engine::Impl::start_inflight(Session& s, Connection& c, Delivery&& d, Milli
     if (!send_publish(c, d, id, false, now)) return false;
     Inflight f;
     f.packet_id = id;
-    f.seq = s.next_seq++;
+    f.tick = s.id_clock;
     f.state = d.qos == 1 ? OutState::AwaitPuback : OutState::AwaitPubrec;
     f.d = std::move(d);
-    s.inflight.emplace(id, std::move(f));
+    s.inflight.push_back(std::move(f));
     sessions.session_changed(s);
     return true;
 }
@@ -227,8 +239,7 @@ void Engine::Impl::pump(Session& s, Connection& c, Millis now) {
     while (!c.backpressured && !s.queue.empty()) {
         Delivery& front = s.queue.front();
         if (front.qos > 0 && s.inflight.size() >= window(c)) break;
-        Delivery d = std::move(front);
-        s.queue.pop_front();
+        Delivery d = s.queue.pop_front();
         s.queued_bytes -= queue_cost(d);
         if (expired(*d.msg, now)) {
             ++stats.messages_dropped;  // 5.0 §3.3.2.3.3: never sent once expired
@@ -243,10 +254,22 @@ void Engine::Impl::pump(Session& s, Connection& c, Millis now) {
     if (s.queue.empty()) s.drop_logged = false;
 }
 
+namespace {
+
+// The index of the flow with `packet_id`, or inflight.size(). Clients acknowledge
+// mostly in order, so the search usually ends at the front.
+std::size_t find_flow(const detail::Ring<Inflight>& inflight, std::uint16_t packet_id) {
+    std::size_t i = 0;
+    while (i < inflight.size() && inflight[i].packet_id != packet_id) ++i;
+    return i;
+}
+
+}  // namespace
+
 void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Millis now) {
     Session& s = *c.session;
-    auto it = s.inflight.find(a.packet_id);
-    if (it == s.inflight.end()) {
+    const std::size_t i = find_flow(s.inflight, a.packet_id);
+    if (i == s.inflight.size()) {
         // HOSTILE row 51: unknown PUBACK/PUBCOMP are ignored; an unknown PUBREC is
         // answered with PUBREL 0x92 (5.0 §4.3.3) so the client can finish its side.
         if (type == PacketType::Pubrec && !mqtt::is_error(a.reason)) {
@@ -254,17 +277,22 @@ void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Mi
         }
         return;
     }
-    const detail::OutTransition t = detail::out_transition(it->second.state, type, a.reason);
+    Inflight& f = s.inflight[i];
+    const detail::OutTransition t = detail::out_transition(f.state, type, a.reason);
     switch (t.action) {
     case OutAction::ProtocolError:
         fail(c, {Reason::ProtocolError, "acknowledgement of the wrong type"}, now);
         return;
     case OutAction::SendPubrel:
-        it->second.state = t.next;
+        f.state = t.next;
         send_ack(c, PacketType::Pubrel, a.packet_id, Reason::Success);
         return;
     case OutAction::Complete:
-        s.inflight.erase(it);
+        if (i == 0) {
+            s.inflight.pop_front();
+        } else {
+            s.inflight.erase(i);
+        }
         sessions.session_changed(s);
         pump(s, c, now);
         return;
@@ -273,20 +301,18 @@ void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Mi
 
 void Engine::Impl::resume_session(Session& s, Connection& c, Millis now) {
     // [MQTT-4.4.0-1]: resend unacknowledged PUBLISH (DUP set) and PUBREL packets
-    // with their original packet ids, in their original order.
-    std::vector<Inflight*> order;
-    order.reserve(s.inflight.size());
-    for (auto& kv : s.inflight) order.push_back(&kv.second);
-    std::sort(order.begin(), order.end(), [](const Inflight* x, const Inflight* y) { return x->seq < y->seq; });
-    std::vector<std::uint16_t> dropped;
-    for (Inflight* f : order) {
-        if (f->state == OutState::AwaitPubcomp) {
-            send_ack(c, PacketType::Pubrel, f->packet_id, Reason::Success);
-        } else if (!send_publish(c, f->d, f->packet_id, true, now)) {
-            dropped.push_back(f->packet_id);  // too large for the new connection
+    // with their original packet ids, in their original order (`inflight` is kept
+    // in send order).
+    for (std::size_t i = 0; i < s.inflight.size();) {
+        Inflight& f = s.inflight[i];
+        if (f.state == OutState::AwaitPubcomp) {
+            send_ack(c, PacketType::Pubrel, f.packet_id, Reason::Success);
+        } else if (!send_publish(c, f.d, f.packet_id, true, now)) {
+            s.inflight.erase(i);  // too large for the new connection
+            continue;
         }
+        ++i;
     }
-    for (std::uint16_t id : dropped) s.inflight.erase(id);
     pump(s, c, now);
 }
 

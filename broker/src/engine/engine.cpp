@@ -92,7 +92,6 @@ void Engine::on_open(ConnectionId id, const PeerInfo& peer, Millis now) {
     Connection& c = impl_->conns[id];
     c.id = id;
     c.peer = peer;
-    c.opened_at = now;
     c.last_rx = now;
     if (impl_->cfg.connect_timeout != 0) {
         impl_->schedule_conn(c, now + Millis{impl_->cfg.connect_timeout} * 1000);
@@ -130,14 +129,11 @@ void Engine::on_writable(ConnectionId id, Millis now) {
 }
 
 void Engine::tick(Millis now) {
-    auto& timers = impl_->timers;
-    while (!timers.empty() && timers.begin()->first <= now) {
-        auto node = timers.extract(timers.begin());
-        impl_->run_timer(node.key(), node.mapped(), now);
+    while (impl_->run_next_timer(now)) {
     }
 }
 
-Millis Engine::next_deadline() const { return impl_->timers.empty() ? 0 : impl_->timers.begin()->first; }
+Millis Engine::next_deadline() const { return impl_->next_deadline(); }
 
 void Engine::shutdown(Millis now) { impl_->shutdown(now); }
 

@@ -33,28 +33,51 @@ enum class CloseKind : std::uint8_t {
 struct Connection {
     ConnectionId id = 0;
     PeerInfo peer;
-    ConnState state = ConnState::AwaitConnect;
-    mqtt::Version version = mqtt::Version::V3_1_1;
-    bool version_known = false;  // set from the CONNECT, even a rejected one
     Session* session = nullptr;
-    Millis opened_at = 0;
     Millis last_rx = 0;
-    Millis timer_at = 0;  // the live entry in the timer queue
+    // Connection timer: `timer_at` (with `timer_seq`, its place among timers due at
+    // the same millisecond) is when it should run, 0 for never. `timer_queued` is
+    // the time of this connection's entry in Impl::conn_timers (0: none). A later
+    // deadline does not add an entry: the queued one re-queues itself when it comes
+    // due, so each connection has one entry (see run_conn_timer).
+    Millis timer_at = 0;
+    Millis timer_queued = 0;
+    std::uint64_t timer_seq = 0;
     std::uint16_t keepalive_s = 0;
     std::uint16_t client_receive_max = 65535;
     std::uint32_t client_max_packet = 0;  // 0: no limit
+    ConnState state = ConnState::AwaitConnect;
+    mqtt::Version version = mqtt::Version::V3_1_1;
+    bool version_known = false;  // set from the CONNECT, even a rejected one
     bool backpressured = false;
     bool connect_expiry_zero = false;  // CONNECT had Session Expiry Interval 0 (5.0)
     std::vector<std::string> aliases;  // client -> broker Topic Aliases, index alias-1
 };
 
-enum class TimerKind : std::uint8_t { Conn, Session, Sys };
+enum class TimerKind : std::uint8_t { Session, Sys };
 
+// A session or $SYS timer. `seq` orders timers due at the same millisecond in the
+// order they were scheduled, across this queue and the connection heap.
 struct TimerRef {
     TimerKind kind = TimerKind::Sys;
-    ConnectionId conn = 0;
+    std::uint64_t seq = 0;
     std::string client_id;
 };
+
+// A connection timer (CONNECT timeout, keepalive): one small entry in a binary heap
+// instead of a tree node per connection. An entry whose `at` is not the
+// connection's timer_queued is stale and ignored when it comes due.
+struct ConnTimer {
+    Millis at = 0;
+    std::uint64_t seq = 0;
+    ConnectionId conn = 0;
+};
+
+// Heap order for ConnTimer: std::push_heap keeps the largest first, so "later" is
+// "less" to keep the earliest (at, seq) at the front.
+inline bool later(const ConnTimer& a, const ConnTimer& b) {
+    return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+}
 
 // One subscriber of a publish being routed.
 struct Target {
@@ -84,7 +107,9 @@ struct Engine::Impl {
     detail::SessionStore& sessions;
     detail::RetainedStore& retained;
     detail::SubscriptionTrie trie;
-    std::multimap<Millis, detail::TimerRef> timers;
+    std::multimap<Millis, detail::TimerRef> timers;  // sessions and $SYS
+    std::vector<detail::ConnTimer> conn_timers;      // heap (detail::later)
+    std::uint64_t timer_seq = 0;
     std::uint64_t assigned_ids = 0;
     bool shut_down = false;
 
@@ -153,6 +178,11 @@ struct Engine::Impl {
     void on_disconnect(detail::Connection& c, const mqtt::Disconnect& d, Millis now);
     void schedule_conn(detail::Connection& c, Millis at);
     void schedule_session(detail::Session& s);
+    void add_timer(Millis at, detail::TimerRef&& t);
+    // Runs the earliest timer if it is due at `now`; false when none is.
+    bool run_next_timer(Millis now);
+    void run_conn_timer(const detail::ConnTimer& t, Millis now);
+    Millis next_deadline() const;
     void run_timer(Millis at, const detail::TimerRef& t, Millis now);
     void conn_timer(detail::Connection& c, Millis now);
     void session_timer(detail::Session& s, Millis now);

@@ -149,10 +149,61 @@ void Engine::Impl::on_disconnect(Connection& c, const mqtt::Disconnect& d, Milli
 
 void Engine::Impl::schedule_conn(Connection& c, Millis at) {
     c.timer_at = at;
-    TimerRef t;
-    t.kind = TimerKind::Conn;
-    t.conn = c.id;
+    c.timer_seq = ++timer_seq;
+    // An entry due no later than `at` is already queued: it re-queues itself for
+    // `at` when it comes due (an idle connection keeps one heap entry, not one per
+    // rescheduling).
+    if (c.timer_queued != 0 && c.timer_queued <= at) return;
+    c.timer_queued = at;
+    conn_timers.push_back({at, c.timer_seq, c.id});
+    std::push_heap(conn_timers.begin(), conn_timers.end(), detail::later);
+}
+
+void Engine::Impl::run_conn_timer(const detail::ConnTimer& t, Millis now) {
+    Connection* c = find_conn(t.conn);
+    if (c == nullptr || c->timer_queued != t.at) return;  // stale entry
+    c->timer_queued = 0;
+    if (c->timer_at == 0) return;  // cancelled
+    if (c->timer_at != t.at) {
+        // Postponed since this entry was queued: queue it again, in the place among
+        // same-millisecond timers it got when it was scheduled.
+        c->timer_queued = c->timer_at;
+        conn_timers.push_back({c->timer_at, c->timer_seq, c->id});
+        std::push_heap(conn_timers.begin(), conn_timers.end(), detail::later);
+        return;
+    }
+    conn_timer(*c, now);
+}
+
+void Engine::Impl::add_timer(Millis at, TimerRef&& t) {
+    t.seq = ++timer_seq;
     timers.emplace(at, std::move(t));
+}
+
+Millis Engine::Impl::next_deadline() const {
+    Millis at = timers.empty() ? 0 : timers.begin()->first;
+    if (!conn_timers.empty() && (at == 0 || conn_timers.front().at < at)) at = conn_timers.front().at;
+    return at;
+}
+
+bool Engine::Impl::run_next_timer(Millis now) {
+    const bool conn_due = !conn_timers.empty() && conn_timers.front().at <= now;
+    const bool other_due = !timers.empty() && timers.begin()->first <= now;
+    if (!conn_due && !other_due) return false;
+    const bool conn_first =
+        conn_due && (!other_due || conn_timers.front().at < timers.begin()->first ||
+                     (conn_timers.front().at == timers.begin()->first && conn_timers.front().seq < timers.begin()->second.seq));
+    if (conn_first) {
+        std::pop_heap(conn_timers.begin(), conn_timers.end(), detail::later);
+        const detail::ConnTimer t = conn_timers.back();
+        conn_timers.pop_back();
+        if (conn_timers.empty()) std::vector<detail::ConnTimer>().swap(conn_timers);
+        run_conn_timer(t, now);
+        return true;
+    }
+    auto node = timers.extract(timers.begin());
+    run_timer(node.key(), node.mapped(), now);
+    return true;
 }
 
 void Engine::Impl::schedule_session(Session& s) {
@@ -163,14 +214,11 @@ void Engine::Impl::schedule_session(Session& s) {
     TimerRef t;
     t.kind = TimerKind::Session;
     t.client_id = s.client_id;
-    timers.emplace(at, std::move(t));
+    add_timer(at, std::move(t));
 }
 
 void Engine::Impl::run_timer(Millis at, const TimerRef& t, Millis now) {
     switch (t.kind) {
-    case TimerKind::Conn:
-        if (Connection* c = find_conn(t.conn); c != nullptr && c->timer_at == at) conn_timer(*c, now);
-        return;
     case TimerKind::Session:
         if (Session* s = sessions.find(t.client_id); s != nullptr && s->timer_at == at && s->conn == 0) {
             session_timer(*s, now);
@@ -226,6 +274,7 @@ void Engine::Impl::shutdown(Millis now) {
         drop_connection(*c, now, CloseKind::Shutdown);
     }
     timers.clear();
+    conn_timers.clear();
 }
 
 }  // namespace mote::broker

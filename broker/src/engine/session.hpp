@@ -7,13 +7,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <algorithm>
 #include <map>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "engine/qos_flow.hpp"
+#include "engine/ring.hpp"
 #include "mote/broker/engine.hpp"
 #include "mote/broker/message.hpp"
 #include "mote/common/packets.hpp"
@@ -34,9 +34,33 @@ struct Delivery {
 
 struct Inflight {
     Delivery d;
+    // The session's id clock when the packet id was assigned (see
+    // Session::id_clock); the packet id is its low 16 bits.
+    std::uint64_t tick = 0;
     std::uint16_t packet_id = 0;
-    std::uint64_t seq = 0;  // send order, for redelivery in the original order
     OutState state = OutState::AwaitPuback;
+};
+
+// A small set of packet identifiers, kept sorted: empty it owns no memory, and a
+// client's QoS 2 ids mostly arrive in increasing order, so inserts append.
+class IdSet {
+public:
+    std::size_t size() const { return ids_.size(); }
+    std::size_t count(std::uint16_t id) const { return std::binary_search(ids_.begin(), ids_.end(), id) ? 1 : 0; }
+    void insert(std::uint16_t id) {
+        auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+        if (it == ids_.end() || *it != id) ids_.insert(it, id);
+    }
+    std::size_t erase(std::uint16_t id) {
+        auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+        if (it == ids_.end() || *it != id) return 0;
+        ids_.erase(it);
+        if (ids_.empty()) std::vector<std::uint16_t>().swap(ids_);  // idle sessions keep nothing
+        return 1;
+    }
+
+private:
+    std::vector<std::uint16_t> ids_;
 };
 
 struct SubRecord {
@@ -46,33 +70,37 @@ struct SubRecord {
 
 struct Session {
     std::string client_id;
-    mqtt::Version version = mqtt::Version::V3_1_1;
     ConnectionId conn = 0;  // 0: offline
-    std::uint32_t expiry_s = 0;
     Millis expires_at = 0;  // set while offline; 0: never
     MessagePtr will;        // null: no Will
-    std::uint32_t will_delay_s = 0;
-    std::uint32_t will_expiry_s = 0;  // Will's Message Expiry Interval; 0: none
     Millis will_at = 0;  // a delayed Will is pending (offline only)
     Millis timer_at = 0;  // the live entry in the engine's timer queue
+    std::uint32_t expiry_s = 0;
+    std::uint32_t will_delay_s = 0;
+    std::uint32_t will_expiry_s = 0;  // Will's Message Expiry Interval; 0: none
+    mqtt::Version version = mqtt::Version::V3_1_1;
+    bool drop_logged = false;  // one log line per burst of drops
 
     // Keyed by the whole filter as subscribed, "$share/g/f" included.
     std::map<std::string, SubRecord> subs;
 
-    std::map<std::uint16_t, Inflight> inflight;
-    std::uint64_t next_seq = 1;
-    std::uint16_t last_id = 0;
-    std::deque<Delivery> queue;
+    // Outgoing QoS 1/2 flows in the order they were sent (which is the order of
+    // redelivery [MQTT-4.4.0-1]); acknowledgements mostly complete the front.
+    Ring<Inflight> inflight;
+    // Counts packet id assignments; an id is the clock's low 16 bits (0 skipped).
+    // Because `inflight` is in clock order, an id can still be in use only when the
+    // oldest flow is 65536 ticks old, so the in-use check is O(1) in practice.
+    std::uint64_t id_clock = 0;
+    Ring<Delivery> queue;
     std::uint64_t queued_bytes = 0;
-    bool drop_logged = false;  // one log line per burst of drops
 
     // Client packet ids of QoS 2 PUBLISHes already PUBREC'd and passed on, until
     // their PUBREL [MQTT-4.3.3-10].
-    std::unordered_set<std::uint16_t> incoming_qos2;
+    IdSet incoming_qos2;
 
     // Routing scratch: dedupes overlapping subscriptions within one publish.
     std::uint64_t route_epoch = 0;
-    std::size_t route_slot = 0;
+    std::uint32_t route_slot = 0;
 };
 
 }  // namespace mote::broker::detail

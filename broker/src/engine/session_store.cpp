@@ -11,11 +11,14 @@ Session& MemorySessionStore::create(const std::string& client_id) {
     auto s = std::make_unique<Session>();
     s->client_id = client_id;
     Session& ref = *s;
-    sessions_[client_id] = std::move(s);
+    sessions_.emplace(std::string_view(ref.client_id), std::move(s));
     return ref;
 }
 
-void MemorySessionStore::erase(const std::string& client_id) { sessions_.erase(client_id); }
+void MemorySessionStore::erase(const std::string& client_id) {
+    auto it = sessions_.find(client_id);
+    if (it != sessions_.end()) sessions_.erase(it);  // the key's storage goes with the session
+}
 
 void MemorySessionStore::for_each(const std::function<void(Session&)>& fn) {
     for (auto& kv : sessions_) fn(*kv.second);

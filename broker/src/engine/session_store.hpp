@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "engine/session.hpp"
@@ -52,7 +53,9 @@ public:
     void for_each(const std::function<void(Session&)>& fn) override;
 
 private:
-    std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+    // The key views the session's own client_id (a Session never moves: it is
+    // owned by the unique_ptr), so each id is stored once.
+    std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;
 };
 
 class MemoryRetainedStore final : public RetainedStore {

@@ -29,7 +29,7 @@ void Engine::Impl::schedule_sys(Millis now) {
     if (cfg.sys_interval == 0) return;
     detail::TimerRef t;
     t.kind = detail::TimerKind::Sys;
-    timers.emplace(now + Millis{cfg.sys_interval} * 1000, std::move(t));
+    add_timer(now + Millis{cfg.sys_interval} * 1000, std::move(t));
 }
 
 void Engine::Impl::publish_sys(Millis now) {
