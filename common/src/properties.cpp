@@ -246,27 +246,10 @@ bool build(std::uint8_t* buf, std::size_t cap, std::size_t& len, const F& fill) 
 }
 }  // namespace
 
-PropertyBuilder& PropertyBuilder::add_byte(PropertyId id, std::uint8_t v) {
-    if (reserve(2)) {
+PropertyBuilder& PropertyBuilder::add_int(PropertyId id, std::uint32_t v, unsigned bytes) {
+    if (reserve(1 + bytes)) {
         buf_[len_++] = static_cast<std::uint8_t>(id);
-        buf_[len_++] = v;
-    }
-    return *this;
-}
-
-PropertyBuilder& PropertyBuilder::add_u16(PropertyId id, std::uint16_t v) {
-    if (reserve(3)) {
-        buf_[len_++] = static_cast<std::uint8_t>(id);
-        buf_[len_++] = static_cast<std::uint8_t>(v >> 8);
-        buf_[len_++] = static_cast<std::uint8_t>(v);
-    }
-    return *this;
-}
-
-PropertyBuilder& PropertyBuilder::add_u32(PropertyId id, std::uint32_t v) {
-    if (reserve(5)) {
-        buf_[len_++] = static_cast<std::uint8_t>(id);
-        for (int shift = 24; shift >= 0; shift -= 8) buf_[len_++] = static_cast<std::uint8_t>(v >> shift);
+        while (bytes-- != 0) buf_[len_++] = static_cast<std::uint8_t>(v >> (8 * bytes));
     }
     return *this;
 }

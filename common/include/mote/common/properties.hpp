@@ -141,9 +141,9 @@ class PropertyBuilder {
 public:
     PropertyBuilder(std::uint8_t* buf, std::size_t cap) : buf_(buf), cap_(cap) {}
 
-    PropertyBuilder& add_byte(PropertyId id, std::uint8_t v);
-    PropertyBuilder& add_u16(PropertyId id, std::uint16_t v);
-    PropertyBuilder& add_u32(PropertyId id, std::uint32_t v);
+    PropertyBuilder& add_byte(PropertyId id, std::uint8_t v) { return add_int(id, v, 1); }
+    PropertyBuilder& add_u16(PropertyId id, std::uint16_t v) { return add_int(id, v, 2); }
+    PropertyBuilder& add_u32(PropertyId id, std::uint32_t v) { return add_int(id, v, 4); }
     PropertyBuilder& add_varint(PropertyId id, std::uint32_t v);
     PropertyBuilder& add_string(PropertyId id, Bytes v);  // Utf8String and BinaryData
     PropertyBuilder& add_pair(PropertyId id, Bytes key, Bytes value);
@@ -155,6 +155,9 @@ public:
     Properties view() const { return Properties(Bytes(buf_, len_)); }
 
 private:
+    // The identifier and the low `bytes` bytes of v, big-endian: one body for the
+    // three fixed-size types.
+    PropertyBuilder& add_int(PropertyId id, std::uint32_t v, unsigned bytes);
     bool reserve(std::size_t n);
     std::uint8_t* buf_;
     std::size_t cap_;
