@@ -37,8 +37,48 @@
 
 namespace mote::client {
 
+namespace detail {
+
+// The scalars of a Client. They come first in the object because Thumb-1 loads and
+// stores reach only 31 bytes (bytes), 62 (halfwords) or 124 (words) past a base
+// address, and they have no member initialisers so that Client value-initialises
+// them with one memset: zero is where each starts, but for the few the Client
+// constructor sets.
+struct ClientScalars {
+    ConnState state_;
+    std::uint8_t server_max_qos_;
+    bool retain_available_;
+    bool ping_outstanding_;
+    std::uint16_t next_id_;
+    // What the decoders check incoming packets against; fixed for the client's life.
+    // Its version (Options::version) is read here, near the start of the object.
+    mqtt::DecodeOptions dopts_;
+    std::size_t tx_off_;
+    std::size_t tx_len_;
+    std::size_t out_count_;
+    std::size_t store_used_;
+    std::size_t chunk_off_;
+    std::size_t chunk_len_;
+    std::uint32_t now_;
+    std::uint32_t last_tx_;
+    std::uint32_t keep_alive_ms_;
+    std::uint32_t send_window_;
+    std::uint32_t server_max_packet_;
+    std::uint32_t attempt_start_;
+    std::uint32_t ping_sent_;
+    std::uint32_t closing_start_;
+    std::uint32_t backoff_start_;
+    std::uint32_t backoff_ms_;
+    std::uint32_t attempts_;
+    std::uint32_t last_token_;
+    std::size_t assigned_len_;
+    Stats stats_;
+};
+
+}  // namespace detail
+
 template <class Transport, class Clock, class Limits = DefaultLimits>
-class Client {
+class Client : private detail::ClientScalars {
     static_assert(Limits::rx_bytes >= 16, "rx_bytes too small for any CONNACK");
     static_assert(Limits::tx_bytes >= 64, "tx_bytes too small");
     static_assert(Limits::inflight >= 1 && Limits::inflight <= 65535, "inflight out of range");
@@ -46,12 +86,20 @@ class Client {
 
 public:
     Client(Transport& transport, Clock& clock, const Options& options)
-        : dopts_(decode_options(options.version)),
+        : ClientScalars(),
           transport_(transport),
           clock_(clock),
           opts_(options),
           rng_(options.jitter_seed),
-          framer_(rx_, Limits::rx_bytes, static_cast<std::uint32_t>(Limits::rx_bytes + 5)) {}
+          framer_(rx_, Limits::rx_bytes, static_cast<std::uint32_t>(Limits::rx_bytes + 5)),
+          sub_(),
+          in_ids_() {
+        dopts_.version = options.version;
+        dopts_.sender = mqtt::Role::Server;
+        server_max_qos_ = 2;
+        retain_available_ = true;
+        send_window_ = 65535;
+    }
 
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
@@ -195,27 +243,29 @@ public:
 
 private:
 
+    // The slot types have no member initialisers: a slot is value-initialised
+    // (all zero: Queued, Free) when taken, and the sub_ table when the client is made.
     struct OutSlot {
-        std::uint32_t token = 0;
-        std::uint32_t offset = 0;  // topic then payload in store_
-        std::uint32_t payload_len = 0;
-        std::uint16_t topic_len = 0;
-        std::uint16_t packet_id = 0;
-        std::uint8_t qos = 0;
-        bool retain = false;
-        bool sent_before = false;  // a re-send carries DUP = 1 [MQTT-3.3.1-1]
-        bool need_send = false;    // resend PUBLISH (or PUBREL in WaitPubcomp) on this link
-        OutState state = OutState::Queued;
+        std::uint32_t token;
+        std::uint32_t offset;  // topic then payload in store_
+        std::uint32_t payload_len;
+        std::uint16_t topic_len;
+        std::uint16_t packet_id;
+        std::uint8_t qos;
+        bool retain;
+        bool sent_before;  // a re-send carries DUP = 1 [MQTT-3.3.1-1]
+        bool need_send;    // resend PUBLISH (or PUBREL in WaitPubcomp) on this link
+        OutState state;
     };
 
     struct SubSlot {
         std::uint8_t filter[Limits::filter_bytes];  // filter_len bytes valid
-        std::uint16_t filter_len = 0;
-        std::uint16_t packet_id = 0;
-        std::uint8_t qos = 0;
-        SubState state = SubState::Free;
-        MessageCallback cb = nullptr;
-        void* user = nullptr;
+        std::uint16_t filter_len;
+        std::uint16_t packet_id;
+        std::uint8_t qos;
+        SubState state;
+        MessageCallback cb;
+        void* user;
     };
 
     // Where a decoder puts an incoming packet. The decoders initialise their output
@@ -242,9 +292,14 @@ private:
 
     // Moves n bytes to a lower address (dst < src, the ranges may overlap). A byte
     // loop instead of memmove, which is the only one of the string functions a
-    // firmware image would link for the client alone (176 bytes on Cortex-M0).
+    // firmware image would link for the client alone (176 bytes on Cortex-M0). The
+    // empty asm statement keeps the compiler from turning the loop back into a
+    // memmove call (GCC's -ftree-loop-distribute-patterns).
     static void copy_down(std::uint8_t* dst, const std::uint8_t* src, std::size_t n) {
-        for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+        for (std::size_t i = 0; i < n; ++i) {
+            dst[i] = src[i];
+            __asm__ volatile("");
+        }
     }
 
     void emit(EventType type, mqtt::Reason reason, std::uint32_t token, bool session_present = false) {
@@ -306,11 +361,10 @@ private:
         const std::size_t off = out_[i].offset;
         copy_down(store_ + off, store_ + off + len, store_used_ - off - len);
         store_used_ -= len;
-        for (std::size_t j = i + 1; j < out_count_; ++j) {
-            out_[j - 1] = out_[j];
-            out_[j - 1].offset -= static_cast<std::uint32_t>(len);
-        }
         --out_count_;
+        copy_down(reinterpret_cast<std::uint8_t*>(out_ + i), reinterpret_cast<const std::uint8_t*>(out_ + i + 1),
+                  (out_count_ - i) * sizeof(OutSlot));
+        for (std::size_t j = i; j < out_count_; ++j) out_[j].offset -= static_cast<std::uint32_t>(len);
     }
 
     // Overflow policy DropOldest: the oldest message that is not in flight goes.
@@ -545,13 +599,6 @@ private:
             ++handled;
             handle_packet(f.first_byte, f.body);
         }
-    }
-
-    static mqtt::DecodeOptions decode_options(mqtt::Version v) {
-        mqtt::DecodeOptions o;
-        o.version = v;
-        o.sender = mqtt::Role::Server;
-        return o;
     }
 
     void handle_packet(std::uint8_t first_byte, mqtt::Bytes body) {
@@ -997,37 +1044,7 @@ private:
     }
 
     // ----------------------------------------------------------------- members
-    // Order matters on Cortex-M0: Thumb-1 loads and stores reach only 31 bytes
-    // (bytes), 62 (halfwords) or 124 (words) past the object's address, so the
-    // scalars used on every poll() come first and the large buffers last.
-    ConnState state_ = ConnState::Idle;
-    std::uint8_t server_max_qos_ = 2;
-    bool retain_available_ = true;
-    bool ping_outstanding_ = false;
-    std::uint16_t next_id_ = 0;
-    // What the decoders check incoming packets against; fixed for the client's life.
-    // Its version (opts_.version) is read here, near the start of the object.
-    const mqtt::DecodeOptions dopts_;
-    std::size_t tx_off_ = 0;
-    std::size_t tx_len_ = 0;
-    std::size_t out_count_ = 0;
-    std::size_t store_used_ = 0;
-    std::size_t chunk_off_ = 0;
-    std::size_t chunk_len_ = 0;
-    std::uint32_t now_ = 0;
-    std::uint32_t last_tx_ = 0;
-    std::uint32_t keep_alive_ms_ = 0;
-    std::uint32_t send_window_ = 65535;
-    std::uint32_t server_max_packet_ = 0;
-    std::uint32_t attempt_start_ = 0;
-    std::uint32_t ping_sent_ = 0;
-    std::uint32_t closing_start_ = 0;
-    std::uint32_t backoff_start_ = 0;
-    std::uint32_t backoff_ms_ = 0;
-    std::uint32_t attempts_ = 0;
-    std::uint32_t last_token_ = 0;
-    std::size_t assigned_len_ = 0;
-    Stats stats_;
+    // (the scalars are in detail::ClientScalars, first in the object)
     Transport& transport_;
     Clock& clock_;
     Options opts_;
@@ -1039,7 +1056,7 @@ private:
     mqtt::Framer framer_;
     OutSlot out_[Limits::queue_messages];
     SubSlot sub_[Limits::subscriptions];
-    std::uint16_t in_ids_[Limits::inflight] = {};  // incoming QoS 2 ids awaiting PUBREL; 0 = free
+    std::uint16_t in_ids_[Limits::inflight];  // incoming QoS 2 ids awaiting PUBREL; 0 = free
     std::uint8_t rx_[Limits::rx_bytes];
     std::uint8_t chunk_[Limits::read_chunk];
     std::uint8_t tx_[Limits::tx_bytes];
