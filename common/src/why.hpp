@@ -3,9 +3,8 @@
 // Error{...} built in common/src wraps its cause in it.
 #pragma once
 
-#ifndef MOTE_ERROR_CAUSES
-#define MOTE_ERROR_CAUSES 1
-#endif
+#include "mote/common/protocol.hpp"  // MOTE_ERROR_CAUSES
+
 #if MOTE_ERROR_CAUSES
 #define MOTE_WHY(text) text
 #else

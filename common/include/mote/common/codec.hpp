@@ -16,8 +16,9 @@
 #ifndef MOTE_MQTT_V5
 #define MOTE_MQTT_V5 1
 #endif
-// MOTE_ERROR_CAUSES: 1 (default) gives each codec Error a readable `cause`; 0 (for
-// firmware images) makes it "" and saves about 1.5 KB of strings. Reasons are the same.
+// MOTE_ERROR_CAUSES (protocol.hpp): 1 (default) gives each codec Error a readable
+// `cause`; 0 (for firmware images) makes it "" and Error a one-byte value, saving the
+// strings and the cost of returning Error through memory. Reasons are the same.
 
 #include <cstddef>
 #include <cstdint>

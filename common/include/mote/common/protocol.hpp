@@ -99,8 +99,16 @@ ConnackCode311 to_connack_311(Reason r);
 const char* reason_name(Reason r);
 const char* packet_type_name(PacketType t);
 
+// MOTE_ERROR_CAUSES: 1 (default) gives each Error a readable `cause`; 0 (firmware
+// images) makes every cause "" and saves the strings. It must be the same in every
+// translation unit (mote_common sets it as a PUBLIC compile definition).
+#ifndef MOTE_ERROR_CAUSES
+#define MOTE_ERROR_CAUSES 1
+#endif
+
 // A protocol error as a value: the reason code chosen where the fault was found, and
 // a static human-readable cause. `cause` always points at a string literal.
+#if MOTE_ERROR_CAUSES
 struct Error {
     Reason reason = Reason::Success;
     const char* cause = "";
@@ -108,6 +116,20 @@ struct Error {
     constexpr bool ok() const { return reason == Reason::Success; }
     constexpr explicit operator bool() const { return !ok(); }  // true when it is an error
 };
+#else
+// Without causes an Error is its reason code alone: one byte, which the ARM calling
+// convention returns in a register instead of through memory, in every decoder.
+struct Error {
+    static constexpr const char* cause = "";
+    Reason reason = Reason::Success;
+
+    constexpr Error() = default;
+    constexpr Error(Reason r, const char*) : reason(r) {}
+
+    constexpr bool ok() const { return reason == Reason::Success; }
+    constexpr explicit operator bool() const { return !ok(); }  // true when it is an error
+};
+#endif
 
 constexpr Error kOk{};
 
