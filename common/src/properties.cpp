@@ -87,6 +87,27 @@ constexpr Def kDefs[kMaxId + 1] = {
     {PropertyType::Byte, kBool, kConnack},                      // 0x2A Shared Subscription Available
 };
 
+// kDefs as the image stores it: the type and rule of an identifier in one byte and
+// its contexts in a separate array, 3 bytes per entry instead of the padded 4.
+struct PackedDefs {
+    std::uint8_t type_rule[kMaxId + 1];  // type in the low nibble, rule in the high
+    std::uint16_t contexts[kMaxId + 1];
+};
+
+constexpr PackedDefs pack(const Def (&defs)[kMaxId + 1]) {
+    PackedDefs p{};
+    for (std::size_t i = 0; i <= kMaxId; ++i) {
+        p.type_rule[i] = static_cast<std::uint8_t>(static_cast<unsigned>(defs[i].type) | (unsigned{defs[i].rule} << 4));
+        p.contexts[i] = defs[i].contexts;
+    }
+    return p;
+}
+
+constexpr PackedDefs kPacked = pack(kDefs);
+
+PropertyType type_of(std::uint8_t id) { return static_cast<PropertyType>(kPacked.type_rule[id] & 0x0Fu); }
+Rule rule_of(std::uint8_t id) { return static_cast<Rule>(kPacked.type_rule[id] >> 4); }
+
 // Reads one property. Unknown identifiers and truncated values are Malformed
 // (§2.2.2.2: the identifier must be one of Table 2-4).
 Error read_one(Reader& r, Property& p) {
@@ -97,19 +118,16 @@ Error read_one(Reader& r, Property& p) {
     p.id = static_cast<PropertyId>(id);
     bool ok = true;
     switch (p.type) {
-        case PropertyType::Byte: {
-            std::uint8_t v = 0;
-            ok = r.u8(v);
-            p.number = v;
+        case PropertyType::Byte:
+        case PropertyType::TwoByteInt:
+        case PropertyType::FourByteInt: {
+            // One loop for the three big-endian widths (nothing is read when short).
+            const std::size_t n = p.type == PropertyType::Byte ? 1 : p.type == PropertyType::TwoByteInt ? 2 : 4;
+            Bytes v;
+            ok = r.take(n, v);
+            for (std::size_t i = 0; i < v.size; ++i) p.number = (p.number << 8) | v[i];
             break;
         }
-        case PropertyType::TwoByteInt: {
-            std::uint16_t v = 0;
-            ok = r.u16(v);
-            p.number = v;
-            break;
-        }
-        case PropertyType::FourByteInt: ok = r.u32(p.number); break;
         case PropertyType::VarInt: return r.varint(p.number);
         case PropertyType::Utf8String:
         case PropertyType::BinaryData: ok = r.prefixed(p.value); break;
@@ -146,10 +164,10 @@ Error check_value(const Property& p, Rule rule, bool strict_utf8) {
 
 }  // namespace
 
-PropertyType property_type(std::uint8_t id) { return id <= kMaxId ? kDefs[id].type : PropertyType::Invalid; }
+PropertyType property_type(std::uint8_t id) { return id <= kMaxId ? type_of(id) : PropertyType::Invalid; }
 
 bool property_allowed(std::uint8_t id, PropertyContext ctx) {
-    return id <= kMaxId && (kDefs[id].contexts & ctx_bit(ctx)) != 0;
+    return id <= kMaxId && (kPacked.contexts[id] & ctx_bit(ctx)) != 0;
 }
 
 std::size_t Properties::wire_size() const { return varint_size(static_cast<std::uint32_t>(raw_.size)) + raw_.size; }
@@ -201,16 +219,15 @@ Error check_properties(Bytes raw, PropertyContext ctx, bool is_server_publish, b
         Property p;
         if (Error e = read_one(r, p)) return e;
         const auto id = static_cast<std::uint8_t>(p.id);
-        const Def& d = kDefs[id];
         // §2.2.2.2: a property not listed for the packet is a Protocol Error.
-        if ((d.contexts & ctx_bit(ctx)) == 0) return protocol_error(MOTE_WHY("property not allowed in this packet"));
+        if ((kPacked.contexts[id] & ctx_bit(ctx)) == 0) return protocol_error(MOTE_WHY("property not allowed in this packet"));
         // Only User Property, and Subscription Identifier in a PUBLISH from the server
         // [MQTT-3.3.4-4], may appear more than once; any other repeat is a Protocol Error.
         const bool multi = p.id == PropertyId::UserProperty ||
                            (p.id == PropertyId::SubscriptionIdentifier && is_server_publish);
         if (seen[id] && !multi) return protocol_error(MOTE_WHY("duplicate property"));
         seen[id] = true;
-        if (Error e = check_value(p, d.rule, strict_utf8)) return e;
+        if (Error e = check_value(p, rule_of(id), strict_utf8)) return e;
     }
     auto has = [&](PropertyId id) { return seen[static_cast<std::uint8_t>(id)]; };
     // §3.1.2.11.10, §3.15.2.2.3: Authentication Data needs an Authentication Method.
