@@ -10,9 +10,12 @@ namespace mote::broker::net {
 
 namespace {
 
-// Owned output chunks start at this size so that a burst of small packets
-// (acks, PUBLISH headers) shares one allocation and one iovec entry.
-constexpr std::size_t kMinChunk = 512;
+// OutQueue::reset(): buffers at most this small belong to a connection that sends
+// next to nothing (a CONNACK, a PINGRESP) and are freed; buffers above the upper
+// limits were grown by a burst and are freed too.
+constexpr std::size_t kTinyBytes = 64;
+constexpr std::size_t kKeepBytes = 64 * 1024;
+constexpr std::size_t kKeepPieces = 4096;
 
 bool is_connect(std::uint8_t first_byte) {
     return (first_byte >> 4) == static_cast<std::uint8_t>(mqtt::PacketType::Connect);
@@ -193,13 +196,8 @@ SendResult Server::enqueue(Connection& c, mqtt::Bytes bytes, const MessagePtr* m
         slow_disconnect(c);
         return SendResult::Dropped;
     }
-    append_owned(c, bytes);
-    if (payload > 0) {
-        Segment s;
-        s.msg = *msg;
-        s.len = payload;
-        c.pending.push_back(std::move(s));
-    }
+    c.out.append(bytes);
+    if (payload > 0) c.out.append_payload(*msg);
     c.queued += bytes.size + payload;
     mark_dirty(c);
     if (c.queued >= soft_cap_) {
@@ -209,19 +207,35 @@ SendResult Server::enqueue(Connection& c, mqtt::Bytes bytes, const MessagePtr* m
     return SendResult::Ok;
 }
 
-void Server::append_owned(Connection& c, mqtt::Bytes bytes) {
-    if (bytes.empty()) {
+void OutQueue::append(mqtt::Bytes b) {
+    if (b.empty()) {
         return;
     }
-    if (c.pending.empty() || !c.pending.back().own || c.pending.back().cap - c.pending.back().len < bytes.size) {
-        Segment s;
-        s.cap = std::max(kMinChunk, bytes.size);
-        s.own.reset(new std::uint8_t[s.cap]);
-        c.pending.push_back(std::move(s));
+    bytes.insert(bytes.end(), b.data, b.data + b.size);
+    size += b.size;
+    if (!pieces.empty() && !pieces.back().msg) {
+        pieces.back().len += static_cast<std::uint32_t>(b.size);
+        return;
     }
-    Segment& s = c.pending.back();
-    std::memcpy(s.own.get() + s.len, bytes.data, bytes.size);
-    s.len += bytes.size;
+    pieces.push_back(Piece{nullptr, static_cast<std::uint32_t>(b.size)});
+}
+
+void OutQueue::append_payload(const MessagePtr& msg) {
+    const std::size_t n = msg->payload.size();
+    size += n;
+    pieces.push_back(Piece{msg, static_cast<std::uint32_t>(n)});
+}
+
+void OutQueue::reset() {
+    const bool tiny = bytes.capacity() <= kTinyBytes && pieces.capacity() <= 1;
+    if (tiny || bytes.capacity() > kKeepBytes || pieces.capacity() > kKeepPieces) {
+        std::vector<std::uint8_t>().swap(bytes);
+        std::vector<Piece>().swap(pieces);
+    } else {
+        bytes.clear();
+        pieces.clear();  // drops the MessagePtr references
+    }
+    size = 0;
 }
 
 void Server::slow_disconnect(Connection& c) {
@@ -262,59 +276,51 @@ void Server::flush_all() {
     }
 }
 
-// Builds iov_ over `segs` (each from its unwritten offset); returns the byte count.
-std::size_t Server::build_iov(const std::vector<Segment>& segs) {
+// Builds iov_ over `q` from byte `skip` on; returns the byte count.
+std::size_t Server::build_iov(const OutQueue& q, std::size_t skip) {
     iov_.clear();
-    std::size_t bytes = 0;
-    for (const Segment& s : segs) {
-        bytes += s.len - s.off;
-        iov_.push_back(uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(s.data() + s.off)),
-                                   static_cast<unsigned>(s.len - s.off)));
+    const std::uint8_t* own = q.bytes.data();
+    for (const Piece& p : q.pieces) {
+        const std::uint8_t* data = p.msg ? p.msg->payload.data() : own;
+        if (!p.msg) {
+            own += p.len;
+        }
+        if (skip >= p.len) {
+            skip -= p.len;
+            continue;
+        }
+        iov_.push_back(uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data + skip)),
+                                   static_cast<unsigned>(p.len - skip)));
+        skip = 0;
     }
-    return bytes;
-}
-
-// Drops the first `written` bytes of the pending queue (and with whole segments
-// their MessagePtr references).
-void Server::drop_written(Connection& c, std::size_t written) {
-    c.queued -= written;
-    std::size_t done = 0;
-    while (done < c.pending.size() && written >= c.pending[done].len - c.pending[done].off) {
-        written -= c.pending[done].len - c.pending[done].off;
-        ++done;
-    }
-    if (done < c.pending.size()) {
-        c.pending[done].off += written;
-    }
-    c.pending.erase(c.pending.begin(), c.pending.begin() + static_cast<std::ptrdiff_t>(done));
-    if (c.pending.empty()) {
-        // Give the vector's storage back: an idle connection keeps no output memory.
-        std::vector<Segment>().swap(c.pending);
-    }
+    return q.size - std::min(q.size, skip);
 }
 
 // One writev now (uv_try_write, usually everything), then one uv_write for the
-// rest, which owns its segments until write_cb. Returns false if the socket failed
+// rest, which owns the queue until write_cb. Returns false if the socket failed
 // (the connection is then closed).
 bool Server::submit(Connection& c) {
     auto* stream = reinterpret_cast<uv_stream_t*>(&c.tcp);
-    build_iov(c.pending);
+    const std::size_t total = build_iov(c.out, 0);
     const int r = uv_try_write(stream, iov_.data(), static_cast<unsigned>(iov_.size()));
     if (r < 0 && r != UV_EAGAIN) {
         close_now(c);
         return false;
     }
-    drop_written(c, r > 0 ? static_cast<std::size_t>(r) : 0);
-    if (c.pending.empty()) {
+    const std::size_t written = r > 0 ? static_cast<std::size_t>(r) : 0;
+    c.queued -= written;
+    if (written == total) {
+        c.out.reset();
         return true;
     }
     auto* w = new WriteReq;
     w->conn = &c;
-    w->segs = std::move(c.pending);
-    c.pending.clear();
-    w->bytes = build_iov(w->segs);
+    w->out = std::move(c.out);
+    c.out = OutQueue{};
+    w->skip = written;
+    w->bytes = build_iov(w->out, written);
     w->req.data = w;
-    // libuv copies the iovec array; the bytes stay alive in w->segs.
+    // libuv copies the iovec array; the bytes stay alive in w->out.
     const int wr = uv_write(&w->req, stream, iov_.data(), static_cast<unsigned>(iov_.size()),
                             [](uv_write_t* req, int status) {
                                 auto* wreq = static_cast<WriteReq*>(req->data);
@@ -335,7 +341,7 @@ void Server::flush(Connection& c) {
         return;
     }
     // One write in flight at a time: what is queued meanwhile goes out from write_cb.
-    if (c.write == nullptr && !c.pending.empty() && !submit(c)) {
+    if (c.write == nullptr && !c.out.empty() && !submit(c)) {
         return;
     }
     after_drain(c);
@@ -345,12 +351,17 @@ void Server::on_write_done(WriteReq* w, int status) {
     Connection& c = *w->conn;
     c.queued -= w->bytes;
     c.write = nullptr;
-    delete w;  // releases the segments and their MessagePtr references
+    if (c.out.empty() && c.out.bytes.capacity() == 0 && status >= 0) {
+        // Nothing was queued meanwhile: reuse the written queue's buffers.
+        w->out.reset();
+        c.out = std::move(w->out);
+    }
+    delete w;  // releases the MessagePtr references it still holds
     if (status < 0) {
         close_now(c);  // no-op when the handle is already closing (UV_ECANCELED)
         return;
     }
-    if (!c.pending.empty()) {
+    if (!c.out.empty()) {
         mark_dirty(c);
         return;
     }
@@ -365,7 +376,7 @@ void Server::after_drain(Connection& c) {
         engine_->on_writable(c.id, now());
         return;
     }
-    if (c.state == ConnState::Closing && c.pending.empty()) {
+    if (c.state == ConnState::Closing && c.out.empty()) {
         begin_shutdown(c);
     }
 }
@@ -419,14 +430,8 @@ void Server::close_now(Connection& c) {
     c.state = ConnState::Closed;
     // Pending (unsubmitted) output is dropped now; a write in flight is cancelled by
     // uv_close and released in its write_cb, which libuv runs before close_cb.
-    c.queued -= std::min(c.queued, [&c] {
-        std::size_t n = 0;
-        for (const Segment& s : c.pending) {
-            n += s.len - s.off;
-        }
-        return n;
-    }());
-    c.pending.clear();
+    c.queued -= std::min(c.queued, c.out.size);
+    c.out = OutQueue{};
     c.partial.reset();
     c.partial_len = 0;
     c.partial_cap = 0;

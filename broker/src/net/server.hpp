@@ -12,10 +12,13 @@
 //   trailing partial packet is copied into the connection's `partial` buffer,
 //   which grows with the bytes that actually arrive (never ahead of them) up to the
 //   announced packet size and is freed when the packet is complete.
-// - Output (Io::send / send_publish) is queued as Segments: owned copies of small
-//   bytes (headers, acks) and MessagePtr references to shared payloads. A Segment
-//   lives until the write that carries it completes (write_cb) or the connection
-//   is closed; the MessagePtr reference is dropped then.
+// - Output (Io::send / send_publish) is queued in the connection's OutQueue:
+//   owned copies of small bytes (headers, acks) appended to one byte buffer, and
+//   MessagePtr references to shared payloads, in order. Everything queued in a
+//   loop turn goes out in one writev. What the socket does not take at once moves,
+//   queue and all, into the WriteReq and lives until its write_cb (or the close);
+//   the MessagePtr references are dropped then. The queue's buffers are reused
+//   from turn to turn, so a busy connection does not allocate per packet.
 //
 // No globals: signals use uv_signal_t on this loop, so several Servers (one per
 // loop) can exist later.
@@ -42,25 +45,38 @@ namespace mote::broker::net {
 
 class Server;
 
-// One piece of pending output: either owned bytes or a shared message payload.
-struct Segment {
-    std::unique_ptr<std::uint8_t[]> own;  // owned copy (send(), PUBLISH headers)
-    MessagePtr msg;                        // or: msg->payload, not copied
-    std::size_t len = 0;                   // bytes in the segment
-    std::size_t cap = 0;                   // capacity of `own`
-    std::size_t off = 0;                   // bytes already written to the socket
+// One piece of pending output: the next `len` owned bytes of OutQueue::bytes, or
+// `len` bytes of msg->payload (not copied).
+struct Piece {
+    MessagePtr msg;  // null: owned bytes
+    std::uint32_t len = 0;
+};
 
-    const std::uint8_t* data() const { return own ? own.get() : msg->payload.data(); }
+// Output in wire order. Consecutive owned bytes (acks, PUBLISH headers) share one
+// Piece, so a turn's output is about one iovec per payload plus one per header.
+struct OutQueue {
+    std::vector<std::uint8_t> bytes;
+    std::vector<Piece> pieces;
+    std::size_t size = 0;  // bytes queued in total
+
+    bool empty() const { return pieces.empty(); }
+    void append(mqtt::Bytes b);
+    void append_payload(const MessagePtr& msg);
+    // Empties the queue; keeps the buffers unless they are tiny (a connection that
+    // sent only a CONNACK keeps nothing) or left large by a burst.
+    void reset();
 };
 
 struct Connection;
 
-// A uv_write in flight: it owns the segments it carries until write_cb.
+// A uv_write in flight: it owns the output it carries until write_cb. The first
+// `skip` bytes of `out` were already written by uv_try_write.
 struct WriteReq {
     uv_write_t req{};
     Connection* conn = nullptr;
-    std::vector<Segment> segs;
-    std::size_t bytes = 0;
+    OutQueue out;
+    std::size_t skip = 0;
+    std::size_t bytes = 0;  // bytes handed to uv_write
 };
 
 struct Listener {
@@ -94,9 +110,9 @@ struct Connection {
     std::unique_ptr<std::uint8_t[]> partial;
     std::uint32_t partial_len = 0;
     std::uint32_t partial_cap = 0;
-    std::vector<Segment> pending;  // not yet handed to the socket
+    OutQueue out;                   // not yet handed to the socket
     WriteReq* write = nullptr;      // the one uv_write in flight, if any
-    std::size_t queued = 0;         // bytes in `pending` plus in `write`
+    std::size_t queued = 0;         // bytes in `out` plus in `write`
     Millis close_deadline = 0;      // Closing/ShuttingDown: force close after this
 };
 
@@ -177,13 +193,11 @@ private:
     void frame_error(Connection& c, mqtt::Error err, Millis now);
     // Writing.
     SendResult enqueue(Connection& c, mqtt::Bytes bytes, const MessagePtr* msg);
-    void append_owned(Connection& c, mqtt::Bytes bytes);
     void mark_dirty(Connection& c);
     void flush_all();
     void flush(Connection& c);
     bool submit(Connection& c);
-    std::size_t build_iov(const std::vector<Segment>& segs);
-    void drop_written(Connection& c, std::size_t written);
+    std::size_t build_iov(const OutQueue& q, std::size_t skip);
     void after_drain(Connection& c);
     void begin_shutdown(Connection& c);
     void close_now(Connection& c);
