@@ -70,22 +70,35 @@ Frame Framer::feed(Bytes in) {
         f.error = Error{Reason::MalformedPacket, MOTE_WHY("framer used after an error without reset")};
         return f;
     }
+    // The Remaining Length is decoded here byte by byte, with the same rules and
+    // results as parse_fixed_header(), rather than re-parsing the header buffered so
+    // far for every byte (the client links only this).
     while (!header_done_) {
         if (f.consumed == in.size) return f;  // NeedMore
-        header_[header_len_++] = in[f.consumed++];
-        const FixedHeader h = parse_fixed_header(Bytes{header_, header_len_}, max_);
-        if (h.status == FrameStatus::NeedMore) continue;
-        if (h.status == FrameStatus::Invalid || h.remaining_length > cap_) {
-            header_len_ = static_cast<std::uint8_t>(kMaxHeader);
-            f.status = FrameStatus::Invalid;
-            f.error = h.status == FrameStatus::Invalid
-                          ? h.error
-                          : Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the receive buffer")};
-            return f;
+        const std::uint8_t b = in[f.consumed++];
+        header_[header_len_++] = b;
+        if (header_len_ == 1) continue;
+        const std::size_t i = header_len_ - 1u;  // this length byte, 1..4
+        remaining_ |= static_cast<std::uint32_t>(b & 0x7FU) << (7 * (i - 1));
+        Error error;
+        if ((b & 0x80U) != 0) {
+            if (i < kMaxRlBytes) continue;  // NeedMore
+            error = Error{Reason::MalformedPacket, MOTE_WHY("remaining length > 4 bytes")};  // [MQTT-1.5.5-1]
+        } else if (i > 1 && b == 0) {
+            error = Error{Reason::MalformedPacket, MOTE_WHY("non-minimal remaining length encoding")};
+        } else if (std::uint64_t{header_len_} + remaining_ > max_) {
+            error = Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the maximum packet size")};
+        } else if (remaining_ > cap_) {
+            error = Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the receive buffer")};
+        } else {
+            header_done_ = true;
+            body_len_ = 0;
+            break;
         }
-        header_done_ = true;
-        remaining_ = h.remaining_length;
-        body_len_ = 0;
+        header_len_ = static_cast<std::uint8_t>(kMaxHeader);
+        f.status = FrameStatus::Invalid;
+        f.error = error;
+        return f;
     }
     const std::size_t want = static_cast<std::size_t>(remaining_) - body_len_;
     const std::size_t avail = in.size - f.consumed;

@@ -33,14 +33,13 @@ struct Lead {
 };
 
 Lead classify(std::uint8_t b) {
-    if (b >= 0xC2U && b <= 0xDFU) return {2, 0x80, 0xBF};
-    if (b == 0xE0U) return {3, 0xA0, 0xBF};  // below A0 would be overlong
-    if (b == 0xEDU) return {3, 0x80, 0x9F};  // A0..BF would be a surrogate
-    if (b >= 0xE1U && b <= 0xEFU) return {3, 0x80, 0xBF};
-    if (b == 0xF0U) return {4, 0x90, 0xBF};  // below 90 would be overlong
-    if (b >= 0xF1U && b <= 0xF3U) return {4, 0x80, 0xBF};
-    if (b == 0xF4U) return {4, 0x80, 0x8F};  // above 8F would exceed U+10FFFF
-    return {0, 0, 0};
+    if (b < 0xC2U || b > 0xF4U) return {0, 0, 0};
+    Lead l{static_cast<std::uint8_t>(b < 0xE0U ? 2 : b < 0xF0U ? 3 : 4), 0x80, 0xBF};
+    if (b == 0xE0U) l.lo = 0xA0;  // below A0 would be overlong
+    if (b == 0xEDU) l.hi = 0x9F;  // A0..BF would be a surrogate
+    if (b == 0xF0U) l.lo = 0x90;  // below 90 would be overlong
+    if (b == 0xF4U) l.hi = 0x8F;  // above 8F would exceed U+10FFFF
+    return l;
 }
 
 }  // namespace
@@ -62,7 +61,7 @@ Error validate_utf8(Bytes s, bool strict) {
         if (s.size - i < lead.len) return malformed(MOTE_WHY("truncated UTF-8 sequence"));
         const std::uint8_t b1 = s[i + 1];
         if (b1 < lead.lo || b1 > lead.hi) return malformed(MOTE_WHY("ill-formed UTF-8 (overlong, surrogate or above U+10FFFF)"));
-        std::uint32_t cp = (lead.len == 2) ? (b & 0x1FU) : (lead.len == 3) ? (b & 0x0FU) : (b & 0x07U);
+        std::uint32_t cp = b & (0x7FU >> lead.len);  // the lead's payload bits
         cp = (cp << 6) | (b1 & 0x3FU);
         for (std::size_t k = 2; k < lead.len; ++k) {
             const std::uint8_t bk = s[i + k];
