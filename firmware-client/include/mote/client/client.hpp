@@ -320,8 +320,7 @@ private:
 
     std::size_t publish_wire_size(std::size_t topic_len, std::size_t payload_len, std::uint8_t qos) const {
         std::size_t rl = 2 + topic_len + payload_len + (qos > 0 ? 2u : 0u) + (v5() ? 1u : 0u);
-        std::size_t vbi = rl < 128 ? 1 : rl < 16384 ? 2 : rl < 2097152 ? 3 : 4;
-        return 1 + vbi + rl;
+        return 1 + mqtt::varint_size(static_cast<std::uint32_t>(rl)) + rl;
     }
 
     std::size_t in_count() const {
@@ -481,15 +480,13 @@ private:
         const bool was_up = state_ == ConnState::Connected;
         const bool closing = state_ == ConnState::Closing;
         set_state(conn_transition(state_, ConnEvent::ProtocolFault));
-        if (closing) {
-            emit(EventType::Disconnected, reason, 0);
-            return;
+        if (!closing) {
+            ++stats_.link_losses;
+            if (was_up) attempts_ = 0;
+            backoff_ms_ = backoff_delay_ms(attempts_, opts_.backoff_min_ms, opts_.backoff_max_ms, rng_);
+            if (attempts_ < 31) ++attempts_;
+            backoff_start_ = now_;
         }
-        ++stats_.link_losses;
-        if (was_up) attempts_ = 0;
-        backoff_ms_ = backoff_delay_ms(attempts_, opts_.backoff_min_ms, opts_.backoff_max_ms, rng_);
-        if (attempts_ < 31) ++attempts_;
-        backoff_start_ = now_;
         emit(EventType::Disconnected, reason, 0);
     }
 
@@ -725,7 +722,8 @@ private:
             }
             ++i;
         }
-        for (SubSlot& s : sub_) s.state = sub_transition(s.state, present ? SubEvent::SessionResumed : SubEvent::SessionLost);
+        const SubEvent sub_ev = present ? SubEvent::SessionResumed : SubEvent::SessionLost;
+        for (SubSlot& s : sub_) s.state = sub_transition(s.state, sub_ev);
         if (!present) {
             for (std::uint16_t& id : in_ids_) id = 0;
         }
@@ -897,31 +895,24 @@ private:
             ++stats_.ignored_acks;  // [C11]
             return;
         }
-        if ((slot->state == SubState::WaitSuback) != is_sub) {
-            fault(mqtt::Reason::ProtocolError, true);  // SUBACK for an UNSUBSCRIBE or vice versa
-            return;
-        }
-        // [C3] [MQTT-3.8.4-6] one code per requested filter; we send one per packet.
-        // A 3.1.1 UNSUBACK carries none.
+        // A SUBACK for an UNSUBSCRIBE or vice versa is a Protocol Error, and so is
+        // [C3] [MQTT-3.8.4-6] other than one code per requested filter (we send one
+        // per packet); a 3.1.1 UNSUBACK carries none.
         const std::size_t want = (is_sub || v5()) ? 1u : 0u;
-        if (a.codes.size != want) {
+        if ((slot->state == SubState::WaitSuback) != is_sub || a.codes.size != want) {
             fault(mqtt::Reason::ProtocolError, true);
             return;
         }
         slot->packet_id = 0;
-        if (!is_sub) {
-            slot->state = sub_transition(slot->state, SubEvent::Unsuback);
-            emit(EventType::Unsubscribed, want ? static_cast<mqtt::Reason>(a.codes[0]) : mqtt::Reason::Success, 0);
-            return;
+        const auto code = want ? static_cast<mqtt::Reason>(a.codes[0]) : mqtt::Reason::Success;
+        SubEvent ev = SubEvent::Unsuback;
+        EventType what = EventType::Unsubscribed;
+        if (is_sub) {
+            ev = mqtt::is_error(code) ? SubEvent::Refused : SubEvent::Granted;
+            what = mqtt::is_error(code) ? EventType::SubscribeFailed : EventType::Subscribed;
         }
-        const auto code = static_cast<mqtt::Reason>(a.codes[0]);
-        if (mqtt::is_error(code)) {
-            slot->state = sub_transition(slot->state, SubEvent::Refused);
-            emit(EventType::SubscribeFailed, code, 0);
-            return;
-        }
-        slot->state = sub_transition(slot->state, SubEvent::Granted);
-        emit(EventType::Subscribed, code, 0);
+        slot->state = sub_transition(slot->state, ev);
+        emit(what, code, 0);
     }
 
     void handle_disconnect(std::uint8_t first_byte, mqtt::Bytes body) {
