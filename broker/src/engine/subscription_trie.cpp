@@ -10,6 +10,10 @@ struct SubscriptionTrie::Node {
     std::map<std::string, std::unique_ptr<Node>, std::less<>> children;
     std::vector<SubEntry> subs;
     std::map<std::string, SharedGroup, std::less<>> groups;
+    // The "+" and "#" children, also in `children`: match() looks them up at every
+    // level, so they are kept at hand.
+    Node* plus = nullptr;
+    Node* hash = nullptr;
 
     Node* child(std::string_view k) const {
         auto it = children.find(k);
@@ -45,6 +49,8 @@ SubscriptionTrie::Node* SubscriptionTrie::find_or_create(std::string_view filter
             owned->parent = n;
             owned->key.assign(level);
             c = owned.get();
+            if (level == "+") n->plus = c;
+            if (level == "#") n->hash = c;
             n->children.emplace(std::string(level), std::move(owned));
             ++nodes_;
         }
@@ -111,6 +117,8 @@ bool SubscriptionTrie::remove(std::string_view filter, std::string_view group, c
 void SubscriptionTrie::prune(Node* n) {
     while (n != root_.get() && n->empty()) {
         Node* parent = n->parent;
+        if (parent->plus == n) parent->plus = nullptr;
+        if (parent->hash == n) parent->hash = nullptr;
         auto it = parent->children.find(n->key);
         parent->children.erase(it);  // destroys n
         --nodes_;
@@ -125,32 +133,33 @@ void SubscriptionTrie::collect(Node& n, std::vector<const SubEntry*>& subs, std:
 
 void SubscriptionTrie::match(std::string_view topic, std::vector<const SubEntry*>& subs,
                              std::vector<SharedGroup*>& groups) {
-    split_levels(topic, levels_);
+    // Stack entries are (node, offset of the topic's next level); kEnd once every
+    // level is consumed. The topic is not split into a vector of levels: each level
+    // is found when its node is visited.
+    constexpr std::size_t kEnd = std::string_view::npos;
     const bool dollar = !topic.empty() && topic[0] == '$';
-    const std::size_t n_levels = levels_.size();
     stack_.clear();
     stack_.emplace_back(root_.get(), 0);
     while (!stack_.empty()) {
-        auto [node, level] = stack_.back();
+        auto [node, pos] = stack_.back();
         stack_.pop_back();
         // Wildcards at the first level never match a '$' topic [MQTT-4.7.2-1].
-        const bool wild_ok = !(dollar && level == 0);
-        if (wild_ok) {
-            // '#' matches the parent level and any number of child levels
-            // [MQTT-4.7.1-2]: "sport/#" matches "sport" too.
-            if (Node* hash = node->child("#")) collect(*hash, subs, groups);
-        }
-        if (level == n_levels) {
+        const bool wild_ok = !(dollar && pos == 0);
+        // '#' matches the parent level and any number of child levels
+        // [MQTT-4.7.1-2]: "sport/#" matches "sport" too.
+        if (wild_ok && node->hash != nullptr) collect(*node->hash, subs, groups);
+        if (pos == kEnd) {
             collect(*node, subs, groups);
             continue;
         }
-        if (wild_ok) {
-            if (Node* plus = node->child("+")) stack_.emplace_back(plus, level + 1);
-        }
-        if (Node* exact = node->child(levels_[level])) {
+        const std::size_t slash = topic.find('/', pos);
+        const std::string_view level = topic.substr(pos, slash == kEnd ? kEnd : slash - pos);
+        const std::size_t next = slash == kEnd ? kEnd : slash + 1;
+        if (wild_ok && node->plus != nullptr) stack_.emplace_back(node->plus, next);
+        if (Node* exact = node->child(level)) {
             // A literal "+" or "#" level cannot occur in a topic name, so this never
             // double-counts the wildcard children.
-            stack_.emplace_back(exact, level + 1);
+            stack_.emplace_back(exact, next);
         }
     }
 }

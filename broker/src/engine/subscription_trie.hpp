@@ -61,7 +61,7 @@ private:
     std::unique_ptr<Node> root_;
     std::size_t nodes_ = 1;
     std::vector<std::string_view> levels_;  // scratch
-    std::vector<std::pair<Node*, std::size_t>> stack_;  // scratch
+    std::vector<std::pair<Node*, std::size_t>> stack_;  // scratch: (node, topic offset)
 };
 
 // Splits "a/b//c" into its levels ("a", "b", "", "c").
