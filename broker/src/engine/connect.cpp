@@ -112,26 +112,29 @@ std::string Engine::Impl::assign_client_id() {
 }
 
 MessagePtr Engine::Impl::make_will(const mqtt::Connect& p, const std::string& client_id, Millis now) const {
-    auto m = std::make_shared<Message>();
-    m->topic.assign(p.will.topic.chars(), p.will.topic.size);
-    m->payload.assign(p.will.payload.data, p.will.payload.data + p.will.payload.size);
-    m->qos = p.will.qos;
-    m->retain = p.will.retain;
-    m->received_at = now;
-    m->origin_client_id = client_id;
+    MessageFields f;
+    f.topic = std::string_view(p.will.topic.chars(), p.will.topic.size);
+    f.payload = p.will.payload.data;
+    f.payload_size = p.will.payload.size;
+    f.qos = p.will.qos;
+    f.retain = p.will.retain;
+    f.received_at = now;
+    f.origin_client_id = client_id;
+    std::vector<std::uint8_t> props;
     if (mqtt::is_v5(p.version)) {
         // Will properties are forwarded like PUBLISH properties, except the Will
         // Delay Interval (broker-side) and the Message Expiry Interval (kept as an
         // absolute time, set when the Will is published).
-        m->properties.resize(p.will.props.raw().size);
-        mqtt::PropertyBuilder b(m->properties.data(), m->properties.size());
+        props.resize(p.will.props.raw().size);
+        mqtt::PropertyBuilder b(props.data(), props.size());
         for (const mqtt::Property& pr : p.will.props) {
             if (pr.id == PropertyId::WillDelayInterval || pr.id == PropertyId::MessageExpiryInterval) continue;
             b.add(pr);
         }
-        m->properties.resize(b.size());
+        f.properties = props.data();
+        f.properties_size = b.size();
     }
-    return m;
+    return Message::make(f);
 }
 
 Session& Engine::Impl::attach_session(Connection& c, const mqtt::Connect& p, const std::string& id, bool& present,

@@ -116,6 +116,7 @@ struct Engine::Impl {
     // Scratch buffers reused across calls (no allocation per message once warm).
     std::vector<std::uint8_t> enc;
     std::vector<std::uint8_t> props_buf;
+    std::vector<std::uint8_t> msg_props;
     std::vector<const detail::SubEntry*> match_subs;
     std::vector<detail::SharedGroup*> match_groups;
     std::vector<detail::Target> targets;
@@ -142,7 +143,7 @@ struct Engine::Impl {
     void on_publish(detail::Connection& c, const mqtt::Publish& p, Millis now);
     mqtt::Error resolve_alias(detail::Connection& c, const mqtt::Publish& p, std::string_view& topic) const;
     MessagePtr make_message(const mqtt::Publish& p, std::string_view topic, const std::string& origin,
-                            Millis now) const;
+                            Millis now);
     void on_pubrel(detail::Connection& c, const mqtt::Ack& a);
     void publish_message(const MessagePtr& m, Millis now);
 

@@ -109,10 +109,7 @@ void Engine::Impl::publish_will(Session& s, Millis now) {
     if (!w) return;
     if (s.will_expiry_s != 0) {
         // The Will's Message Expiry Interval counts from when it is published.
-        auto copy = std::make_shared<Message>(*w);
-        copy->received_at = now;
-        copy->expires_at = now + Millis{s.will_expiry_s} * 1000;
-        w = std::move(copy);
+        w = Message::retimed(*w, now, now + Millis{s.will_expiry_s} * 1000);
     }
     ++stats.messages_received;
     publish_message(w, now);

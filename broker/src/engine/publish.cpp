@@ -41,22 +41,23 @@ mqtt::Error Engine::Impl::resolve_alias(Connection& c, const mqtt::Publish& p, s
 }
 
 MessagePtr Engine::Impl::make_message(const mqtt::Publish& p, std::string_view topic, const std::string& origin,
-                                      Millis now) const {
-    auto m = std::make_shared<Message>();
-    m->topic.assign(topic);
-    m->payload.assign(p.payload.data, p.payload.data + p.payload.size);
-    m->qos = p.qos;
-    m->retain = p.retain;
-    m->received_at = now;
-    m->origin_client_id = origin;
+                                      Millis now) {
+    MessageFields f;
+    f.topic = topic;
+    f.payload = p.payload.data;
+    f.payload_size = p.payload.size;
+    f.origin_client_id = origin;
+    f.qos = p.qos;
+    f.retain = p.retain;
+    f.received_at = now;
     if (!p.props.empty()) {
         mqtt::Property exp;
-        if (p.props.find(PropertyId::MessageExpiryInterval, exp)) m->expires_at = now + Millis{exp.number} * 1000;
+        if (p.props.find(PropertyId::MessageExpiryInterval, exp)) f.expires_at = now + Millis{exp.number} * 1000;
         // Forward everything else in order (user properties, payload format, content
         // type, response topic, correlation data) [MQTT-3.3.2-17] [MQTT-3.3.2-20]
         // [MQTT-3.3.2-15]; Topic Alias and Subscription Identifier are per hop.
-        m->properties.resize(p.props.raw().size);
-        mqtt::PropertyBuilder b(m->properties.data(), m->properties.size());
+        msg_props.resize(p.props.raw().size);
+        mqtt::PropertyBuilder b(msg_props.data(), msg_props.size());
         for (const mqtt::Property& pr : p.props) {
             if (pr.id == PropertyId::TopicAlias || pr.id == PropertyId::SubscriptionIdentifier ||
                 pr.id == PropertyId::MessageExpiryInterval) {
@@ -64,9 +65,10 @@ MessagePtr Engine::Impl::make_message(const mqtt::Publish& p, std::string_view t
             }
             b.add(pr);
         }
-        m->properties.resize(b.size());
+        f.properties = msg_props.data();
+        f.properties_size = b.size();
     }
-    return m;
+    return Message::make(f);
 }
 
 void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now) {
@@ -124,9 +126,9 @@ void Engine::Impl::publish_message(const MessagePtr& m, Millis now) {
         // [MQTT-3.3.1-5] store (replacing), [MQTT-3.3.1-6]/[MQTT-3.3.1-10] an empty
         // payload clears the retained message and is not stored.
         if (m->payload.empty()) {
-            retained.clear(m->topic);
+            retained.clear(std::string(m->topic));
         } else {
-            retained.set(m->topic, m);
+            retained.set(std::string(m->topic), m);
         }
         stats.retained_messages = retained.size();
     }

@@ -86,7 +86,7 @@ void Engine::Impl::send_retained(Session& s, std::string_view filter, std::uint8
     }
     for (const MessagePtr& m : matches) {
         if (m->expires_at != 0 && m->expires_at <= now) {
-            expired.push_back(m->topic);  // 5.0 §3.3.2.3.3: no longer delivered, so forgotten
+            expired.push_back(std::string(m->topic));  // 5.0 §3.3.2.3.3: no longer delivered, so forgotten
             continue;
         }
         Delivery d;

@@ -34,12 +34,13 @@ void Engine::Impl::schedule_sys(Millis now) {
 
 void Engine::Impl::publish_sys(Millis now) {
     auto put = [&](const char* topic, const std::string& value) {
-        auto m = std::make_shared<Message>();
-        m->topic = topic;
-        m->payload.assign(value.begin(), value.end());
-        m->retain = true;
-        m->received_at = now;
-        publish_message(m, now);
+        MessageFields f;
+        f.topic = topic;
+        f.payload = reinterpret_cast<const std::uint8_t*>(value.data());
+        f.payload_size = value.size();
+        f.retain = true;
+        f.received_at = now;
+        publish_message(Message::make(f), now);
     };
     auto num = [](std::uint64_t v) { return std::to_string(v); };
     put("$SYS/broker/version", std::string("mote ") + MOTE_VERSION);
