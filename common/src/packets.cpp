@@ -1,5 +1,5 @@
-// Packet helpers: the Subscription Options byte, topic filter lists read in place
-// from a decoded payload, and the make_* constructors.
+// Packet helpers: the Subscription Options byte and the make_* constructors. (The
+// filter lists are read in place by EntryList's inline iterator, packets.hpp.)
 #include "mote/common/packets.hpp"
 
 namespace mote::mqtt {
@@ -19,42 +19,6 @@ SubscribeOptions SubscribeOptions::from_byte(std::uint8_t b) {
     o.retain_handling = static_cast<std::uint8_t>((b >> 4) & 3u);
     return o;
 }
-
-namespace {
-// A wire entry is a two-byte length and the filter, plus the options byte in a
-// SUBSCRIBE. The decoder validated the list, so these reads stay inside it.
-std::size_t filter_len(Bytes raw, std::size_t off) {
-    return static_cast<std::size_t>((raw[off] << 8) | raw[off + 1]);
-}
-void read_entry(Bytes raw, std::size_t off, Bytes& out) { out = raw.sub(off + 2, filter_len(raw, off)); }
-void read_entry(Bytes raw, std::size_t off, SubscribeEntry& out) {
-    const std::size_t n = filter_len(raw, off);
-    out.filter = raw.sub(off + 2, n);
-    out.options = SubscribeOptions::from_byte(raw[off + 2 + n]);
-}
-constexpr std::size_t tail_size(const Bytes*) { return 0; }
-constexpr std::size_t tail_size(const SubscribeEntry*) { return 1; }
-}  // namespace
-
-template <typename Entry>
-Entry EntryList<Entry>::Iterator::operator*() const {
-    if (!list_->from_wire()) return list_->items_[index_];
-    Entry e{};
-    read_entry(list_->raw_, offset_, e);
-    return e;
-}
-
-template <typename Entry>
-typename EntryList<Entry>::Iterator& EntryList<Entry>::Iterator::operator++() {
-    if (list_->from_wire()) {
-        offset_ += 2 + filter_len(list_->raw_, offset_) + tail_size(static_cast<const Entry*>(nullptr));
-    }
-    ++index_;
-    return *this;
-}
-
-template class EntryList<SubscribeEntry>;
-template class EntryList<Bytes>;
 
 Packet make_packet(const Connect& p) {
     Packet k;

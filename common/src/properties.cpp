@@ -184,7 +184,11 @@ void Properties::Iterator::advance() {
 }
 
 bool Properties::find(PropertyId id, Property& out) const {
-    for (const Property& p : *this) {
+    // The iterator's walk without the iterator: stops at the end or, for a block
+    // that was never validated, at the first bad byte.
+    Reader r(raw_);
+    Property p;
+    while (!r.done() && !read_one(r, p)) {
         if (p.id == id) {
             out = p;
             return true;
@@ -220,7 +224,8 @@ Error check_properties(Bytes raw, PropertyContext ctx, bool is_server_publish, b
         if (Error e = read_one(r, p)) return e;
         const auto id = static_cast<std::uint8_t>(p.id);
         // §2.2.2.2: a property not listed for the packet is a Protocol Error.
-        if ((kPacked.contexts[id] & ctx_bit(ctx)) == 0) return protocol_error(MOTE_WHY("property not allowed in this packet"));
+        if ((kPacked.contexts[id] & ctx_bit(ctx)) == 0)
+            return protocol_error(MOTE_WHY("property not allowed in this packet"));
         // Only User Property, and Subscription Identifier in a PUBLISH from the server
         // [MQTT-3.3.4-4], may appear more than once; any other repeat is a Protocol Error.
         const bool multi = p.id == PropertyId::UserProperty ||

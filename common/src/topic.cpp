@@ -75,7 +75,8 @@ Error validate_topic_name(Bytes topic, bool strict_utf8) {
     if (topic.empty()) return Error{Reason::TopicNameInvalid, MOTE_WHY("empty topic name")};
     for (std::size_t i = 0; i < topic.size; ++i) {
         // [MQTT-3.3.2-2] The Topic Name MUST NOT contain wildcard characters.
-        if (topic[i] == kPlus || topic[i] == kHash) return Error{Reason::TopicNameInvalid, MOTE_WHY("wildcard in topic name")};
+        if (topic[i] == kPlus || topic[i] == kHash)
+            return Error{Reason::TopicNameInvalid, MOTE_WHY("wildcard in topic name")};
     }
     return validate_utf8(topic, strict_utf8);
 }

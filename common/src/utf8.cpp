@@ -51,7 +51,8 @@ Error validate_utf8(Bytes s, bool strict) {
         if (b < 0x80U) {
             // [MQTT-1.5.4-2] A UTF-8 Encoded String MUST NOT include U+0000.
             if (b == 0) return malformed(MOTE_WHY("UTF-8 string contains U+0000"));
-            if (strict && (b < 0x20U || b == 0x7FU)) return malformed(MOTE_WHY("UTF-8 string contains a control character"));
+            if (strict && (b < 0x20U || b == 0x7FU))
+                return malformed(MOTE_WHY("UTF-8 string contains a control character"));
             ++i;
             continue;
         }
@@ -60,7 +61,8 @@ Error validate_utf8(Bytes s, bool strict) {
         if (lead.len == 0) return malformed(MOTE_WHY("ill-formed UTF-8 lead byte"));
         if (s.size - i < lead.len) return malformed(MOTE_WHY("truncated UTF-8 sequence"));
         const std::uint8_t b1 = s[i + 1];
-        if (b1 < lead.lo || b1 > lead.hi) return malformed(MOTE_WHY("ill-formed UTF-8 (overlong, surrogate or above U+10FFFF)"));
+        if (b1 < lead.lo || b1 > lead.hi)
+            return malformed(MOTE_WHY("ill-formed UTF-8 (overlong, surrogate or above U+10FFFF)"));
         std::uint32_t cp = b & (0x7FU >> lead.len);  // the lead's payload bits
         cp = (cp << 6) | (b1 & 0x3FU);
         for (std::size_t k = 2; k < lead.len; ++k) {

@@ -76,8 +76,26 @@ struct SubscribeEntry {
     SubscribeOptions options;
 };
 
+namespace detail {
+// A wire entry is a two-byte length and the filter, plus the options byte in a
+// SUBSCRIBE. The decoder validated the list, so these reads stay inside it.
+inline std::size_t filter_len(Bytes raw, std::size_t off) {
+    return static_cast<std::size_t>((raw[off] << 8) | raw[off + 1]);
+}
+inline void read_entry(Bytes raw, std::size_t off, Bytes& out) { out = raw.sub(off + 2, filter_len(raw, off)); }
+inline void read_entry(Bytes raw, std::size_t off, SubscribeEntry& out) {
+    const std::size_t n = filter_len(raw, off);
+    out.filter = raw.sub(off + 2, n);
+    out.options = SubscribeOptions::from_byte(raw[off + 2 + n]);
+}
+constexpr std::size_t tail_size(const Bytes*) { return 0; }
+constexpr std::size_t tail_size(const SubscribeEntry*) { return 1; }
+}  // namespace detail
+
 // A list of topic filters (with options for SUBSCRIBE). Either a validated view of
 // the payload of a decoded packet, or an array owned by the caller for encoding.
+// The iterator is inline so that an encoder walking a caller's array compiles to
+// little more than the array walk.
 template <typename Entry>
 class EntryList {
 public:
@@ -102,8 +120,20 @@ public:
     public:
         Iterator(const EntryList* list, std::size_t index, std::size_t offset)
             : list_(list), index_(index), offset_(offset) {}
-        Entry operator*() const;
-        Iterator& operator++();
+        Entry operator*() const {
+            if (!list_->from_wire()) return list_->items_[index_];
+            Entry e{};
+            detail::read_entry(list_->raw_, offset_, e);
+            return e;
+        }
+        Iterator& operator++() {
+            if (list_->from_wire()) {
+                offset_ += 2 + detail::filter_len(list_->raw_, offset_) +
+                           detail::tail_size(static_cast<const Entry*>(nullptr));
+            }
+            ++index_;
+            return *this;
+        }
         bool operator!=(const Iterator& o) const { return index_ != o.index_; }
 
     private:
