@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/engine_impl.hpp"
+#include "engine/fast_wire.hpp"
 
 namespace mote::broker {
 
@@ -190,6 +191,34 @@ bool Engine::Impl::start_inflight(Session& s, Connection& c, Delivery&& d, Milli
 
 bool Engine::Impl::send_publish(Connection& c, const Delivery& d, std::uint16_t packet_id, bool dup, Millis now) {
     const Message& m = *d.msg;
+    std::size_t header = 0;
+    if (mqtt::is_v5(c.version)) {
+        header = encode_v5_publish_header(c, d, packet_id, dup, now);
+    } else if (expired(m, now) && !dup) {
+        ++stats.messages_dropped;
+        return false;
+    } else {
+        enc.resize(detail::publish_header_311_size(m.topic.size()));
+        header = detail::encode_publish_header_311(d.qos, dup, d.retain, m.topic, packet_id, m.payload.size(),
+                                                   enc.data());
+    }
+    if (header == 0 || (c.client_max_packet != 0 && header + m.payload.size() > c.client_max_packet)) {
+        // Expired, or larger than the subscriber's Maximum Packet Size: dropped for
+        // it [MQTT-3.1.2-25].
+        ++stats.messages_dropped;
+        return false;
+    }
+    ++stats.messages_sent;
+    stats.bytes_sent += header + m.payload.size();
+    if (io.send_publish(c.id, mqtt::Bytes(enc.data(), header), d.msg) == SendResult::Backpressure) {
+        c.backpressured = true;
+    }
+    return true;
+}
+
+std::size_t Engine::Impl::encode_v5_publish_header(const Connection& c, const Delivery& d, std::uint16_t packet_id,
+                                                   bool dup, Millis now) {
+    const Message& m = *d.msg;
     mqtt::Publish p;
     p.qos = d.qos;
     p.dup = dup;  // [MQTT-3.3.1-1]: set on redelivery only
@@ -197,42 +226,23 @@ bool Engine::Impl::send_publish(Connection& c, const Delivery& d, std::uint16_t 
     p.topic = mqtt::Bytes::of(m.topic.data(), m.topic.size());
     p.packet_id = packet_id;
     p.payload = mqtt::Bytes(m.payload.data(), m.payload.size());
-    if (mqtt::is_v5(c.version)) {
-        const std::size_t base = m.properties.size();
-        props_buf.resize(base + 8 + 5 * d.sub_ids.size());
-        if (base != 0) std::memcpy(props_buf.data(), m.properties.data(), base);
-        mqtt::PropertyBuilder b(props_buf.data() + base, props_buf.size() - base);
-        if (m.expires_at != 0) {
-            if (m.expires_at <= now && !dup) {
-                ++stats.messages_dropped;  // expired before onward delivery started
-                return false;
-            }
-            // The interval left, rounded up [MQTT-3.3.2-6]; a redelivery that started
-            // before expiry still goes out, with the smallest interval (1 s).
-            const Millis left = m.expires_at > now ? m.expires_at - now : 1;
-            b.add_u32(PropertyId::MessageExpiryInterval, static_cast<std::uint32_t>((left + 999) / 1000));
-        }
-        for (std::uint32_t id : d.sub_ids) b.add_varint(PropertyId::SubscriptionIdentifier, id);
-        p.props = mqtt::Properties(mqtt::Bytes(props_buf.data(), base + b.size()));
-    } else if (expired(m, now) && !dup) {
-        ++stats.messages_dropped;
-        return false;
+    const std::size_t base = m.properties.size();
+    props_buf.resize(base + 8 + 5 * d.sub_ids.size());
+    if (base != 0) std::memcpy(props_buf.data(), m.properties.data(), base);
+    mqtt::PropertyBuilder b(props_buf.data() + base, props_buf.size() - base);
+    if (m.expires_at != 0) {
+        if (m.expires_at <= now && !dup) return 0;  // expired before onward delivery started
+        // The interval left, rounded up [MQTT-3.3.2-6]; a redelivery that started
+        // before expiry still goes out, with the smallest interval (1 s).
+        const Millis left = m.expires_at > now ? m.expires_at - now : 1;
+        b.add_u32(PropertyId::MessageExpiryInterval, static_cast<std::uint32_t>((left + 999) / 1000));
     }
+    for (std::uint32_t id : d.sub_ids) b.add_varint(PropertyId::SubscriptionIdentifier, id);
+    p.props = mqtt::Properties(mqtt::Bytes(props_buf.data(), base + b.size()));
     const std::size_t header = mqtt::publish_header_size(p, c.version);
-    if (header == 0 || (c.client_max_packet != 0 && header + m.payload.size() > c.client_max_packet)) {
-        // Larger than the subscriber's Maximum Packet Size: dropped for it
-        // [MQTT-3.1.2-25].
-        ++stats.messages_dropped;
-        return false;
-    }
+    if (header == 0) return 0;
     enc.resize(header);
-    if (mqtt::encode_publish_header(p, c.version, enc.data(), enc.size()) == 0) return false;
-    ++stats.messages_sent;
-    stats.bytes_sent += header + m.payload.size();
-    if (io.send_publish(c.id, mqtt::Bytes(enc.data(), header), d.msg) == SendResult::Backpressure) {
-        c.backpressured = true;
-    }
-    return true;
+    return mqtt::encode_publish_header(p, c.version, enc.data(), enc.size());
 }
 
 void Engine::Impl::pump(Session& s, Connection& c, Millis now) {

@@ -157,6 +157,10 @@ struct Engine::Impl {
     bool start_inflight(detail::Session& s, detail::Connection& c, detail::Delivery&& d, Millis now);
     bool send_publish(detail::Connection& c, const detail::Delivery& d, std::uint16_t packet_id, bool dup,
                       Millis now);
+    // Encodes a 5.0 PUBLISH header into `enc`; 0 when the message expired before
+    // its first send or cannot be encoded.
+    std::size_t encode_v5_publish_header(const detail::Connection& c, const detail::Delivery& d,
+                                         std::uint16_t packet_id, bool dup, Millis now);
     std::uint32_t window(const detail::Connection& c) const;
     std::uint16_t next_packet_id(detail::Session& s);
     void on_ack(detail::Connection& c, mqtt::PacketType type, const mqtt::Ack& a, Millis now);

@@ -1,6 +1,7 @@
 // Control-packet replies: encoded into the engine's scratch buffer and handed to Io
 // (which copies them before returning).
 #include "engine/engine_impl.hpp"
+#include "engine/fast_wire.hpp"
 
 namespace mote::broker {
 
@@ -20,6 +21,14 @@ SendResult Engine::Impl::send_packet(Connection& c, const mqtt::Packet& p) {
 }
 
 void Engine::Impl::send_ack(Connection& c, PacketType type, std::uint16_t id, mqtt::Reason reason) {
+    if (!mqtt::is_v5(c.version) || reason == mqtt::Reason::Success) {
+        // The common case, one per QoS 1/2 message: the fixed 4-byte form.
+        std::uint8_t buf[4];
+        detail::encode_short_ack(type, id, buf);
+        stats.bytes_sent += sizeof buf;
+        if (io.send(c.id, mqtt::Bytes(buf, sizeof buf)) == SendResult::Backpressure) c.backpressured = true;
+        return;
+    }
     mqtt::Ack a;
     a.packet_id = id;
     a.reason = mqtt::is_v5(c.version) ? reason : mqtt::Reason::Success;
