@@ -279,6 +279,7 @@ void Server::flush_all() {
 // Builds iov_ over `q` from byte `skip` on; returns the byte count.
 std::size_t Server::build_iov(const OutQueue& q, std::size_t skip) {
     iov_.clear();
+    const std::size_t bytes = q.size - std::min(q.size, skip);
     const std::uint8_t* own = q.bytes.data();
     for (const Piece& p : q.pieces) {
         const std::uint8_t* data = p.msg ? p.msg->payload.data() : own;
@@ -293,7 +294,7 @@ std::size_t Server::build_iov(const OutQueue& q, std::size_t skip) {
                                    static_cast<unsigned>(p.len - skip)));
         skip = 0;
     }
-    return q.size - std::min(q.size, skip);
+    return bytes;
 }
 
 // One writev now (uv_try_write, usually everything), then one uv_write for the
