@@ -86,7 +86,7 @@ Frame Framer::feed(Bytes in) {
             error = Error{Reason::MalformedPacket, MOTE_WHY("remaining length > 4 bytes")};  // [MQTT-1.5.5-1]
         } else if (i > 1 && b == 0) {
             error = Error{Reason::MalformedPacket, MOTE_WHY("non-minimal remaining length encoding")};
-        } else if (std::uint64_t{header_len_} + remaining_ > max_) {
+        } else if (max_ < header_len_ || remaining_ > max_ - header_len_) {  // header + body > max_
             error = Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the maximum packet size")};
         } else if (remaining_ > cap_) {
             error = Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the receive buffer")};

@@ -766,7 +766,7 @@ private:
             return;
         }
         deliver(p);
-        if (p.qos == 1) send_ack(mqtt::PacketType::Puback, p.packet_id, mqtt::Reason::Success);
+        if (p.qos == 1) send_ack(mqtt::PacketType::Puback, p.packet_id);
     }
 
     void handle_publish_qos2(const mqtt::Publish& p) {
@@ -788,7 +788,7 @@ private:
         }
         // [C10] [MQTT-4.3.3-10] a re-sent PUBLISH before PUBREL is acknowledged again
         // but not delivered again.
-        send_ack(mqtt::PacketType::Pubrec, p.packet_id, mqtt::Reason::Success);
+        send_ack(mqtt::PacketType::Pubrec, p.packet_id);
     }
 
     void deliver(const mqtt::Publish& p) {
@@ -813,13 +813,16 @@ private:
         ++stats_.delivered_in;
     }
 
-    void send_ack(mqtt::PacketType type, std::uint16_t id, mqtt::Reason reason) {
+    // Queues PUBACK, PUBREC, PUBREL or PUBCOMP; false when tx_ has no room. For the
+    // answers to incoming packets read_packets() kept the room, so they always fit.
+    bool send_ack(mqtt::PacketType type, std::uint16_t id, mqtt::Reason reason = mqtt::Reason::Success) {
+        std::uint8_t* p = reserve(kReplyReserve);
+        if (p == nullptr) return false;
         mqtt::Ack a;
         a.packet_id = id;
         a.reason = reason;
-        std::uint8_t* p = reserve(kReplyReserve);
-        if (p == nullptr) return;  // not reached: read_packets() kept the room
         tx_len_ += mqtt::encode_ack(type, a, dopts_.version, p, Limits::tx_bytes - tx_len_);
+        return true;
     }
 
     void handle_out_ack(std::uint8_t first_byte, mqtt::Bytes body, mqtt::PacketType type) {
@@ -849,7 +852,7 @@ private:
         s.state = st.next;
         // PUBREL goes out at once, like the acks (read_packets() kept room for it);
         // pump_outbox() retries if it did not fit.
-        if (st.action == OutAction::SendPubrel) s.need_send = !send_pubrel(s.packet_id);
+        if (st.action == OutAction::SendPubrel) s.need_send = !send_ack(mqtt::PacketType::Pubrel, s.packet_id);
         if (st.action == OutAction::Complete) {
             const std::uint32_t token = s.token;
             remove_out(i);
@@ -939,6 +942,9 @@ private:
             if (s.state != SubState::PendingSub && s.state != SubState::PendingUnsub) continue;
             const mqtt::Bytes filter(s.filter, s.filter_len);
             const std::uint16_t id = allocate_id();
+            std::uint8_t* p = reserve(filter.size + 16);
+            if (p == nullptr) return;  // no room now: next poll
+            const std::size_t cap = Limits::tx_bytes - tx_len_;
             std::size_t n = 0;
             if (s.state == SubState::PendingSub) {
                 mqtt::SubscribeEntry e;
@@ -947,29 +953,18 @@ private:
                 mqtt::Subscribe sub;
                 sub.packet_id = id;
                 sub.entries = mqtt::SubscribeList::from_array(&e, 1);
-                std::uint8_t* p = reserve(filter.size + 16);
-                if (p != nullptr) n = mqtt::encode_subscribe(sub, dopts_.version, p, Limits::tx_bytes - tx_len_);
+                n = mqtt::encode_subscribe(sub, dopts_.version, p, cap);
             } else {
                 mqtt::Unsubscribe un;
                 un.packet_id = id;
                 un.filters = mqtt::UnsubscribeList::from_array(&filter, 1);
-                std::uint8_t* p = reserve(filter.size + 16);
-                if (p != nullptr) n = mqtt::encode_unsubscribe(un, dopts_.version, p, Limits::tx_bytes - tx_len_);
+                n = mqtt::encode_unsubscribe(un, dopts_.version, p, cap);
             }
-            if (n == 0) return;  // no room now: next poll
+            if (n == 0) return;
             tx_len_ += n;
             s.packet_id = id;
             s.state = sub_transition(s.state, SubEvent::Sent);
         }
-    }
-
-    bool send_pubrel(std::uint16_t id) {
-        std::uint8_t* p = reserve(kReplyReserve);
-        if (p == nullptr) return false;
-        mqtt::Ack a;
-        a.packet_id = id;
-        tx_len_ += mqtt::encode_ack(mqtt::PacketType::Pubrel, a, dopts_.version, p, Limits::tx_bytes - tx_len_);
-        return true;
     }
 
     bool encode_out_publish(OutSlot& s) {
@@ -996,7 +991,7 @@ private:
             OutSlot& s = out_[i];
             if (s.need_send) {
                 if (s.state == OutState::WaitPubcomp) {
-                    if (!send_pubrel(s.packet_id)) return;
+                    if (!send_ack(mqtt::PacketType::Pubrel, s.packet_id)) return;
                 } else if (!encode_out_publish(s)) {
                     return;  // keep the order: nothing overtakes a message waiting for room
                 }
