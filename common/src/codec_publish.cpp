@@ -75,7 +75,7 @@ std::size_t encode_publish_header(const Publish& p, Version v, std::uint8_t* buf
     write_variable_header(count, p, v);
     const std::size_t rl = count.size() + p.payload.size;
     if (!count.ok() || rl > kMaxRemainingLength) return 0;
-    Writer w = (buf == nullptr && cap == static_cast<std::size_t>(-1)) ? Writer::counting() : Writer(buf, cap);
+    Writer w(buf, cap);  // with buf == nullptr and cap == SIZE_MAX: counting()
     w.u8(publish_first_byte(p));
     w.varint(static_cast<std::uint32_t>(rl));
     write_variable_header(w, p, v);

@@ -46,15 +46,13 @@ Error Reader::varint(std::uint32_t& v) {
 }
 
 void Writer::raw(Bytes b) {
-    if (count_) {
-        len_ += b.size;
-        return;
-    }
-    if (!ok_ || b.size > cap_ - len_) {
+    if (b.size > cap_ - len_) {
         ok_ = false;
         return;
     }
-    for (std::size_t i = 0; i < b.size; ++i) buf_[len_ + i] = b.data[i];
+    if (buf_ != nullptr) {
+        for (std::size_t i = 0; i < b.size; ++i) buf_[len_ + i] = b.data[i];
+    }
     len_ += b.size;
 }
 
@@ -83,7 +81,7 @@ std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t
     write(count, body);
     if (!count.ok() || count.size() > kMaxRemainingLength) return 0;
     const auto rl = static_cast<std::uint32_t>(count.size());
-    Writer w = (buf == nullptr && cap == static_cast<std::size_t>(-1)) ? Writer::counting() : Writer(buf, cap);
+    Writer w(buf, cap);  // with buf == nullptr and cap == SIZE_MAX: counting()
     w.u8(first_byte);
     w.varint(rl);
     write(w, body);

@@ -59,12 +59,11 @@ public:
     }
     // A two-byte length followed by that many bytes (§1.5.4, §1.5.6).
     bool prefixed(Bytes& out) {
-        Reader save = *this;
-        std::uint16_t n = 0;
-        if (!u16(n) || !take(n, out)) {
-            *this = save;
-            return false;
-        }
+        if (left_ < 2) return false;
+        const std::size_t n = static_cast<std::size_t>((p_[0] << 8) | p_[1]);
+        if (left_ - 2 < n) return false;
+        out = Bytes(p_ + 2, n);
+        skip(2 + n);
         return true;
     }
     // A Variable Byte Integer (§1.5.5). Returns MalformedPacket for a truncated value,
@@ -80,24 +79,25 @@ private:
     std::size_t left_;
 };
 
-// Writes into buf[0..cap) and remembers whether everything fit. A Writer made with
-// counting() writes nothing and only measures.
+// Writes into buf[0..cap) and remembers whether everything fit. A Writer without a
+// buffer writes nothing and only measures; counting() makes one without a limit too.
+// After a failure the bytes written are of no use (the encoders return 0), so the
+// writes are not stopped, only the limit is kept.
 class Writer {
 public:
     Writer(std::uint8_t* buf, std::size_t cap) : buf_(buf), cap_(cap) {}
-    static Writer counting() { return Writer(nullptr, 0, true); }
+    static Writer counting() { return Writer(nullptr, static_cast<std::size_t>(-1)); }
 
     bool ok() const { return ok_; }
     std::size_t size() const { return len_; }
 
     void u8(std::uint8_t v) {
-        if (count_) {
-            ++len_;
-        } else if (ok_ && len_ < cap_) {
-            buf_[len_++] = v;
-        } else {
+        if (len_ == cap_) {
             ok_ = false;
+            return;
         }
+        if (buf_ != nullptr) buf_[len_] = v;
+        ++len_;
     }
     void u16(std::uint16_t v) {
         u8(static_cast<std::uint8_t>(v >> 8));
@@ -110,12 +110,10 @@ public:
     void fail() { ok_ = false; }
 
 private:
-    Writer(std::uint8_t* buf, std::size_t cap, bool count) : buf_(buf), cap_(cap), count_(count) {}
     std::uint8_t* buf_;
     std::size_t cap_;
-    std::size_t len_ = 0;
+    std::size_t len_ = 0;  // never above cap_
     bool ok_ = true;
-    bool count_ = false;
 };
 
 // Measures `body` once, then writes the fixed header (first byte and Remaining
