@@ -213,17 +213,20 @@ void OutQueue::append(mqtt::Bytes b) {
     }
     bytes.insert(bytes.end(), b.data, b.data + b.size);
     size += b.size;
-    if (!pieces.empty() && !pieces.back().msg) {
-        pieces.back().len += static_cast<std::uint32_t>(b.size);
-        return;
+    if (pieces.empty() || pieces.back().msg) {
+        pieces.emplace_back();
     }
-    pieces.push_back(Piece{nullptr, static_cast<std::uint32_t>(b.size)});
+    pieces.back().own += static_cast<std::uint32_t>(b.size);
 }
 
 void OutQueue::append_payload(const MessagePtr& msg) {
     const std::size_t n = msg->payload.size();
     size += n;
-    pieces.push_back(Piece{msg, static_cast<std::uint32_t>(n)});
+    if (pieces.empty() || pieces.back().msg) {
+        pieces.emplace_back();
+    }
+    pieces.back().msg = msg;
+    pieces.back().len = static_cast<std::uint32_t>(n);
 }
 
 void OutQueue::reset() {
@@ -281,18 +284,23 @@ std::size_t Server::build_iov(const OutQueue& q, std::size_t skip) {
     iov_.clear();
     const std::size_t bytes = q.size - std::min(q.size, skip);
     const std::uint8_t* own = q.bytes.data();
-    for (const Piece& p : q.pieces) {
-        const std::uint8_t* data = p.msg ? p.msg->payload.data() : own;
-        if (!p.msg) {
-            own += p.len;
-        }
-        if (skip >= p.len) {
-            skip -= p.len;
-            continue;
+    auto add = [this, &skip](const std::uint8_t* data, std::size_t len) {
+        if (skip >= len) {
+            skip -= len;
+            return;
         }
         iov_.push_back(uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data + skip)),
-                                   static_cast<unsigned>(p.len - skip)));
+                                   static_cast<unsigned>(len - skip)));
         skip = 0;
+    };
+    for (const Piece& p : q.pieces) {
+        if (p.own != 0) {
+            add(own, p.own);
+            own += p.own;
+        }
+        if (p.msg) {
+            add(p.msg->payload.data(), p.len);
+        }
     }
     return bytes;
 }

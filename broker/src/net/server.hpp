@@ -45,15 +45,18 @@ namespace mote::broker::net {
 
 class Server;
 
-// One piece of pending output: the next `len` owned bytes of OutQueue::bytes, or
-// `len` bytes of msg->payload (not copied).
+// One piece of pending output: the next `own` bytes of OutQueue::bytes, then
+// `len` bytes of msg->payload (not copied) when msg is set. A PUBLISH is one
+// Piece (its header, then its payload); acks in between extend the next one's
+// owned run.
 struct Piece {
-    MessagePtr msg;  // null: owned bytes
+    MessagePtr msg;
+    std::uint32_t own = 0;
     std::uint32_t len = 0;
 };
 
-// Output in wire order. Consecutive owned bytes (acks, PUBLISH headers) share one
-// Piece, so a turn's output is about one iovec per payload plus one per header.
+// Output in wire order: about 24 bytes of Piece plus the header bytes per queued
+// PUBLISH, and one iovec per owned run and per payload.
 struct OutQueue {
     std::vector<std::uint8_t> bytes;
     std::vector<Piece> pieces;
