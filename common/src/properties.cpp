@@ -219,8 +219,8 @@ Error check_properties(Bytes raw, PropertyContext ctx, bool is_server_publish, b
     // One flag per identifier rather than a 64-bit mask: Cortex-M0 has no 64-bit
     // shift, and libgcc's costs more flash than this array's zeroing.
     bool seen[kMaxId + 1] = {};
+    Property p;  // read_one() resets it for each property
     while (!r.done()) {
-        Property p;
         if (Error e = read_one(r, p)) return e;
         const auto id = static_cast<std::uint8_t>(p.id);
         // §2.2.2.2: a property not listed for the packet is a Protocol Error.

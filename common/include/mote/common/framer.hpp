@@ -66,7 +66,7 @@ private:
     std::uint8_t* buf_;
     std::size_t cap_;
     std::uint32_t max_;
-    std::uint8_t header_[5] = {};
+    std::uint8_t header_[5];  // written before read (feed() reads header_[0] only once it is set)
     std::uint8_t header_len_ = 0;
     bool header_done_ = false;
     std::uint32_t remaining_ = 0;

@@ -100,18 +100,8 @@ template <typename Entry>
 class EntryList {
 public:
     constexpr EntryList() = default;
-    static EntryList from_array(const Entry* items, std::size_t count) {
-        EntryList l;
-        l.items_ = items;
-        l.count_ = count;
-        return l;
-    }
-    static EntryList from_wire(Bytes raw, std::size_t count) {
-        EntryList l;
-        l.raw_ = raw;
-        l.count_ = count;
-        return l;
-    }
+    static EntryList from_array(const Entry* items, std::size_t count) { return EntryList(items, Bytes(), count); }
+    static EntryList from_wire(Bytes raw, std::size_t count) { return EntryList(nullptr, raw, count); }
     std::size_t size() const { return count_; }
     bool from_wire() const { return items_ == nullptr; }
     Bytes raw() const { return raw_; }
@@ -145,6 +135,7 @@ public:
     Iterator end() const { return Iterator(this, count_, raw_.size); }
 
 private:
+    constexpr EntryList(const Entry* items, Bytes raw, std::size_t count) : items_(items), raw_(raw), count_(count) {}
     const Entry* items_ = nullptr;
     Bytes raw_;
     std::size_t count_ = 0;

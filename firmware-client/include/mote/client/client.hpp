@@ -110,7 +110,7 @@ public:
         if (state_ != ConnState::Idle) return;
         now_ = clock_.now_ms();
         attempt_start_ = now_;
-        set_state(conn_transition(state_, ConnEvent::Start));
+        step(ConnEvent::Start);
     }
 
     // Graceful stop: DISCONNECT (Normal) once what is queued for sending is written,
@@ -118,7 +118,7 @@ public:
     // Wait for idle() first if the messages in flight should complete.
     void disconnect() {
         const ConnState before = state_;
-        set_state(conn_transition(state_, ConnEvent::Stop));
+        step(ConnEvent::Stop);
         if (before == ConnState::Connected) {
             now_ = clock_.now_ms();
             closing_start_ = now_;
@@ -218,7 +218,7 @@ public:
                 if (state_ == ConnState::Closing &&
                     (tx_off_ == tx_len_ || elapsed(closing_start_) >= opts_.connect_timeout_ms)) {
                     transport_.close();
-                    set_state(conn_transition(state_, ConnEvent::Flushed));
+                    step(ConnEvent::Flushed);
                     emit(EventType::Disconnected, mqtt::Reason::Success, 0);
                 }
                 return;
@@ -288,7 +288,8 @@ private:
     // runs, so the optimiser drops them.
     bool v5() const { return MOTE_MQTT_V5 != 0 && dopts_.version == mqtt::Version::V5; }
 
-    void set_state(ConnState s) { state_ = s; }
+    // The connection state machine takes event e (state.hpp).
+    void step(ConnEvent e) { state_ = conn_transition(state_, e); }
 
     // Moves n bytes to a lower address (dst < src, the ranges may overlap). A byte
     // loop instead of memmove, which is the only one of the string functions a
@@ -304,11 +305,7 @@ private:
 
     void emit(EventType type, mqtt::Reason reason, std::uint32_t token, bool session_present = false) {
         if (opts_.on_event == nullptr) return;
-        Event ev;
-        ev.type = type;
-        ev.reason = reason;
-        ev.token = token;
-        ev.session_present = session_present;
+        const Event ev{type, reason, token, session_present};
         opts_.on_event(opts_.event_user, ev);
     }
 
@@ -354,8 +351,10 @@ private:
         }
     }
 
-    // Removes outbox entry i and compacts store_ behind it, keeping the order.
-    void remove_out(std::size_t i) {
+    // Removes outbox entry i (compacting store_ behind it, keeping the order) and
+    // reports `type` (Delivered or Dropped, which is counted) with its token.
+    void retire_out(std::size_t i, EventType type, mqtt::Reason reason) {
+        const std::uint32_t token = out_[i].token;
         const std::size_t len = out_[i].topic_len + static_cast<std::size_t>(out_[i].payload_len);
         const std::size_t off = out_[i].offset;
         copy_down(store_ + off, store_ + off + len, store_used_ - off - len);
@@ -364,16 +363,15 @@ private:
         copy_down(reinterpret_cast<std::uint8_t*>(out_ + i), reinterpret_cast<const std::uint8_t*>(out_ + i + 1),
                   (out_count_ - i) * sizeof(OutSlot));
         for (std::size_t j = i; j < out_count_; ++j) out_[j].offset -= static_cast<std::uint32_t>(len);
+        if (type == EventType::Dropped) ++stats_.dropped;
+        emit(type, reason, token);
     }
 
     // Overflow policy DropOldest: the oldest message that is not in flight goes.
     bool drop_oldest_queued() {
         for (std::size_t i = 0; i < out_count_; ++i) {
             if (out_[i].state != OutState::Queued) continue;
-            const std::uint32_t token = out_[i].token;
-            remove_out(i);
-            ++stats_.dropped;
-            emit(EventType::Dropped, mqtt::Reason::QuotaExceeded, token);
+            retire_out(i, EventType::Dropped, mqtt::Reason::QuotaExceeded);
             return true;
         }
         return false;
@@ -381,7 +379,7 @@ private:
 
     // ----------------------------------------------------------------- link control
     void begin_attempt() {
-        set_state(conn_transition(state_, ConnEvent::BackoffElapsed));
+        step(ConnEvent::BackoffElapsed);
         attempt_start_ = now_;
         poll_opening();
     }
@@ -397,7 +395,7 @@ private:
             if (elapsed(attempt_start_) >= opts_.connect_timeout_ms) fault(mqtt::Reason::UnspecifiedError, false);
             return;
         }
-        set_state(conn_transition(state_, ConnEvent::TransportUp));
+        step(ConnEvent::TransportUp);
         reset_link_buffers();
         if (!write_connect()) {
             fault(mqtt::Reason::ImplementationSpecificError, false);
@@ -479,7 +477,7 @@ private:
         transport_.close();
         const bool was_up = state_ == ConnState::Connected;
         const bool closing = state_ == ConnState::Closing;
-        set_state(conn_transition(state_, ConnEvent::ProtocolFault));
+        step(ConnEvent::ProtocolFault);
         if (!closing) {
             ++stats_.link_losses;
             if (was_up) attempts_ = 0;
@@ -657,7 +655,7 @@ private:
             return;
         }
         if (!apply_connack_props(c)) return;
-        set_state(conn_transition(state_, ConnEvent::ConnackAccepted));
+        step(ConnEvent::ConnackAccepted);
         attempts_ = 0;
         ++stats_.connects;
         resume_session(c.session_present);
@@ -715,9 +713,7 @@ private:
                 s.sent_before = false;
             }
             if (st.action == OutAction::Complete) {
-                const std::uint32_t token = s.token;
-                remove_out(i);
-                emit(EventType::Delivered, mqtt::Reason::Success, token);
+                retire_out(i, EventType::Delivered, mqtt::Reason::Success);
                 continue;
             }
             ++i;
@@ -792,13 +788,7 @@ private:
     }
 
     void deliver(const mqtt::Publish& p) {
-        Message m;
-        m.topic = p.topic;
-        m.payload = p.payload;
-        m.qos = p.qos;
-        m.retain = p.retain;
-        m.dup = p.dup;
-        m.props = p.props;
+        const Message m{p.topic, p.payload, p.qos, p.retain, p.dup, p.props};
         bool matched = false;
         for (std::size_t i = 0; i < Limits::subscriptions; ++i) {
             const SubSlot& s = sub_[i];
@@ -853,11 +843,7 @@ private:
         // PUBREL goes out at once, like the acks (read_packets() kept room for it);
         // pump_outbox() retries if it did not fit.
         if (st.action == OutAction::SendPubrel) s.need_send = !send_ack(mqtt::PacketType::Pubrel, s.packet_id);
-        if (st.action == OutAction::Complete) {
-            const std::uint32_t token = s.token;
-            remove_out(i);
-            emit(EventType::Delivered, a.reason, token);
-        }
+        if (st.action == OutAction::Complete) retire_out(i, EventType::Delivered, a.reason);
     }
 
     void handle_pubrel(std::uint8_t first_byte, mqtt::Bytes body) {
@@ -1009,10 +995,7 @@ private:
             if (publish_wire_size(s.topic_len, s.payload_len, s.qos) > max_out_packet()) {
                 // The broker's Maximum Packet Size shrank below it [MQTT-3.1.2-24]: it
                 // can never be sent on this connection.
-                const std::uint32_t token = s.token;
-                remove_out(i);
-                ++stats_.dropped;
-                emit(EventType::Dropped, mqtt::Reason::PacketTooLarge, token);
+                retire_out(i, EventType::Dropped, mqtt::Reason::PacketTooLarge);
                 continue;
             }
             if (s.qos > 0 && s.packet_id == 0) s.packet_id = allocate_id();
@@ -1020,9 +1003,7 @@ private:
             const OutStep st = out_transition(s.state, s.qos, OutEvent::Sent);
             s.state = st.next;
             if (st.action == OutAction::Complete) {
-                const std::uint32_t token = s.token;
-                remove_out(i);
-                emit(EventType::Delivered, mqtt::Reason::Success, token);
+                retire_out(i, EventType::Delivered, mqtt::Reason::Success);
                 continue;
             }
             ++i;
