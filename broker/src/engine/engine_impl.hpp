@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,7 +52,9 @@ struct Connection {
     bool version_known = false;  // set from the CONNECT, even a rejected one
     bool backpressured = false;
     bool connect_expiry_zero = false;  // CONNECT had Session Expiry Interval 0 (5.0)
-    std::vector<std::string> aliases;  // client -> broker Topic Aliases, index alias-1
+    // Client -> broker Topic Aliases, index alias-1; allocated by the first alias
+    // (most connections never use one).
+    std::unique_ptr<std::vector<std::string>> aliases;
 };
 
 enum class TimerKind : std::uint8_t { Session, Sys };

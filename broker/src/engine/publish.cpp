@@ -28,15 +28,17 @@ mqtt::Error Engine::Impl::resolve_alias(Connection& c, const mqtt::Publish& p, s
     if (alias.number == 0 || alias.number > cfg.max_topic_alias) return {Reason::TopicAliasInvalid, "topic alias"};
     const std::size_t idx = alias.number - 1;
     if (!topic.empty()) {
-        if (c.aliases.size() <= idx) c.aliases.resize(idx + 1);
-        if (c.aliases[idx] != topic) c.aliases[idx].assign(topic);
+        if (!c.aliases) c.aliases = std::make_unique<std::vector<std::string>>();
+        std::vector<std::string>& aliases = *c.aliases;
+        if (aliases.size() <= idx) aliases.resize(idx + 1);
+        if (aliases[idx] != topic) aliases[idx].assign(topic);
         return mqtt::kOk;
     }
-    if (idx >= c.aliases.size() || c.aliases[idx].empty()) {
+    if (!c.aliases || idx >= c.aliases->size() || (*c.aliases)[idx].empty()) {
         // 5.0 §3.3.2.3.4: an alias with no mapping is a Protocol Error.
         return {Reason::ProtocolError, "unmapped topic alias"};
     }
-    topic = c.aliases[idx];
+    topic = (*c.aliases)[idx];
     return mqtt::kOk;
 }
 

@@ -16,9 +16,18 @@ struct SubscriptionTrie::Node {
     Node* hash = nullptr;
 
     Node* child(std::string_view k) const {
+        // Most nodes have a handful of children: comparing lengths first beats
+        // the tree's ordered string comparisons there.
+        if (children.size() <= kLinearChildren) {
+            for (const auto& kv : children) {
+                if (kv.first.size() == k.size() && kv.first == k) return kv.second.get();
+            }
+            return nullptr;
+        }
         auto it = children.find(k);
         return it == children.end() ? nullptr : it->second.get();
     }
+    static constexpr std::size_t kLinearChildren = 8;
     bool empty() const { return children.empty() && subs.empty() && groups.empty(); }
 };
 

@@ -10,10 +10,12 @@ namespace mote::broker::net {
 
 namespace {
 
-// OutQueue::reset(): buffers at most this small belong to a connection that sends
-// next to nothing (a CONNACK, a PINGRESP) and are freed; buffers above the upper
-// limits were grown by a burst and are freed too.
-constexpr std::size_t kTinyBytes = 64;
+// OutQueue: the byte buffer's first size. reset() frees buffers this small when
+// the connection sent nothing in the previous kBusyMs (a CONNACK, a PINGRESP: an
+// idle connection keeps no output memory) and buffers above the upper limits,
+// which were grown by a burst.
+constexpr std::size_t kMinBytes = 128;
+constexpr std::uint32_t kBusyMs = 1000;
 constexpr std::size_t kKeepBytes = 64 * 1024;
 constexpr std::size_t kKeepPieces = 4096;
 
@@ -192,15 +194,14 @@ SendResult Server::enqueue(Connection& c, mqtt::Bytes bytes, const MessagePtr* m
     const std::size_t payload = msg != nullptr && *msg ? (*msg)->payload.size() : 0;
     // The hard cap only catches a sender that ignored Backpressure: below the soft
     // cap any one packet is taken, however large (max_packet_size bounds it).
-    if (c.queued >= soft_cap_ && c.queued + bytes.size + payload > hard_cap_) {
+    if (c.queued() >= soft_cap_ && c.queued() + bytes.size + payload > hard_cap_) {
         slow_disconnect(c);
         return SendResult::Dropped;
     }
     c.out.append(bytes);
     if (payload > 0) c.out.append_payload(*msg);
-    c.queued += bytes.size + payload;
     mark_dirty(c);
-    if (c.queued >= soft_cap_) {
+    if (c.queued() >= soft_cap_) {
         c.backpressured = true;
         return SendResult::Backpressure;
     }
@@ -211,7 +212,12 @@ void OutQueue::append(mqtt::Bytes b) {
     if (b.empty()) {
         return;
     }
-    bytes.insert(bytes.end(), b.data, b.data + b.size);
+    const std::size_t at = bytes.size();
+    if (bytes.capacity() - at < b.size) {
+        bytes.reserve(std::max({2 * bytes.capacity(), at + b.size, kMinBytes}));
+    }
+    bytes.resize(at + b.size);
+    std::memcpy(bytes.data() + at, b.data, b.size);
     size += b.size;
     if (pieces.empty() || pieces.back().msg) {
         pieces.emplace_back();
@@ -229,9 +235,9 @@ void OutQueue::append_payload(const MessagePtr& msg) {
     pieces.back().len = static_cast<std::uint32_t>(n);
 }
 
-void OutQueue::reset() {
-    const bool tiny = bytes.capacity() <= kTinyBytes && pieces.capacity() <= 1;
-    if (tiny || bytes.capacity() > kKeepBytes || pieces.capacity() > kKeepPieces) {
+void OutQueue::reset(bool busy) {
+    const bool tiny = bytes.capacity() <= kMinBytes && pieces.capacity() <= 1;
+    if ((tiny && !busy) || bytes.capacity() > kKeepBytes || pieces.capacity() > kKeepPieces) {
         std::vector<std::uint8_t>().swap(bytes);
         std::vector<Piece>().swap(pieces);
     } else {
@@ -244,7 +250,7 @@ void OutQueue::reset() {
 void Server::slow_disconnect(Connection& c) {
     ++stats_.slow_disconnects;
     log_.log(LogLevel::Notice, "disconnecting id=%llu: %zu bytes of output queued, above the %zu byte cap "
-             "(client does not read)", static_cast<unsigned long long>(c.id), c.queued, hard_cap_);
+             "(client does not read)", static_cast<unsigned long long>(c.id), c.queued(), hard_cap_);
     close_now(c);
 }
 
@@ -317,9 +323,11 @@ bool Server::submit(Connection& c) {
         return false;
     }
     const std::size_t written = r > 0 ? static_cast<std::size_t>(r) : 0;
-    c.queued -= written;
     if (written == total) {
-        c.out.reset();
+        // Truncated to 32 bits: only differences under kBusyMs matter.
+        const auto t = static_cast<std::uint32_t>(uv_now(&loop_));
+        c.out.reset(c.flushed_ms != 0 && t - c.flushed_ms < kBusyMs);
+        c.flushed_ms = t == 0 ? 1 : t;
         return true;
     }
     auto* w = new WriteReq;
@@ -333,10 +341,9 @@ bool Server::submit(Connection& c) {
     const int wr = uv_write(&w->req, stream, iov_.data(), static_cast<unsigned>(iov_.size()),
                             [](uv_write_t* req, int status) {
                                 auto* wreq = static_cast<WriteReq*>(req->data);
-                                wreq->conn->server->on_write_done(wreq, status);
+                                wreq->conn->server().on_write_done(wreq, status);
                             });
     if (wr != 0) {
-        c.queued -= w->bytes;
         delete w;
         close_now(c);
         return false;
@@ -358,11 +365,10 @@ void Server::flush(Connection& c) {
 
 void Server::on_write_done(WriteReq* w, int status) {
     Connection& c = *w->conn;
-    c.queued -= w->bytes;
     c.write = nullptr;
     if (c.out.empty() && c.out.bytes.capacity() == 0 && status >= 0) {
         // Nothing was queued meanwhile: reuse the written queue's buffers.
-        w->out.reset();
+        w->out.reset(true);
         c.out = std::move(w->out);
     }
     delete w;  // releases the MessagePtr references it still holds
@@ -380,7 +386,7 @@ void Server::on_write_done(WriteReq* w, int status) {
 // Called whenever the queue may have shrunk: owes on_writable() after
 // Backpressure, and moves a closing connection on once everything is submitted.
 void Server::after_drain(Connection& c) {
-    if (c.state == ConnState::Open && c.backpressured && c.queued < soft_cap_ / 2) {
+    if (c.state == ConnState::Open && c.backpressured && c.queued() < soft_cap_ / 2) {
         c.backpressured = false;
         engine_->on_writable(c.id, now());
         return;
@@ -402,8 +408,7 @@ void Server::close(ConnectionId id) {
     c->partial.reset();
     c->partial_len = 0;
     c->partial_cap = 0;
-    c->close_deadline = now() + kLingerMs;
-    lingering_.push_back(id);
+    lingering_.emplace_back(id, now() + kLingerMs);
     if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&linger_timer_)) && !handles_closed_) {
         uv_timer_start(&linger_timer_, [](uv_timer_t* h) { static_cast<Server*>(h->data)->on_linger_sweep(); },
                        250, 250);
@@ -420,7 +425,7 @@ void Server::begin_shutdown(Connection& c) {
     const int r = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&c.tcp), [](uv_shutdown_t* sreq, int) {
         auto* conn = static_cast<Connection*>(sreq->data);
         delete sreq;
-        conn->server->on_shutdown_done(*conn);
+        conn->server().on_shutdown_done(*conn);
     });
     if (r != 0) {
         delete req;
@@ -439,14 +444,13 @@ void Server::close_now(Connection& c) {
     c.state = ConnState::Closed;
     // Pending (unsubmitted) output is dropped now; a write in flight is cancelled by
     // uv_close and released in its write_cb, which libuv runs before close_cb.
-    c.queued -= std::min(c.queued, c.out.size);
     c.out = OutQueue{};
     c.partial.reset();
     c.partial_len = 0;
     c.partial_cap = 0;
     uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), [](uv_handle_t* h) {
         auto* conn = static_cast<Connection*>(h->data);
-        conn->server->on_conn_closed(*conn);
+        conn->server().on_conn_closed(*conn);
     });
 }
 

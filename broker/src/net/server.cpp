@@ -227,7 +227,6 @@ void Server::on_accept(Listener& l, int status) {
     }
     auto owned = std::make_unique<Connection>();
     Connection& c = *owned;
-    c.server = this;
     c.listener = &l;
     uv_tcp_init(&loop_, &c.tcp);
     c.tcp.data = &c;
@@ -263,11 +262,11 @@ void Server::on_accept(Listener& l, int status) {
     const int r = uv_read_start(
         reinterpret_cast<uv_stream_t*>(&c.tcp),
         [](uv_handle_t* h, std::size_t /*suggested*/, uv_buf_t* buf) {
-            *buf = static_cast<Connection*>(h->data)->server->read_buffer();
+            *buf = static_cast<Connection*>(h->data)->server().read_buffer();
         },
         [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
             auto* conn = static_cast<Connection*>(s->data);
-            conn->server->on_read(*conn, nread, buf);
+            conn->server().on_read(*conn, nread, buf);
         });
     if (r != 0) {
         close_now(c);
@@ -312,19 +311,19 @@ void Server::on_check() {
 
 void Server::on_linger_sweep() {
     const Millis t = now();
-    std::vector<ConnectionId> keep;
-    for (ConnectionId id : lingering_) {
+    std::vector<std::pair<ConnectionId, Millis>> keep;
+    for (const auto& [id, deadline] : lingering_) {
         Connection* c = find(id);
         if (c == nullptr || c->state == ConnState::Closed) {
             continue;
         }
-        if (t >= c->close_deadline) {
+        if (t >= deadline) {
             // The peer does not take the last bytes: give up on them.
             ++stats_.forced_closes;
             close_now(*c);
             continue;
         }
-        keep.push_back(id);
+        keep.emplace_back(id, deadline);
     }
     lingering_.swap(keep);
     if (lingering_.empty()) {

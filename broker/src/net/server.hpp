@@ -65,9 +65,10 @@ struct OutQueue {
     bool empty() const { return pieces.empty(); }
     void append(mqtt::Bytes b);
     void append_payload(const MessagePtr& msg);
-    // Empties the queue; keeps the buffers unless they are tiny (a connection that
-    // sent only a CONNACK keeps nothing) or left large by a burst.
-    void reset();
+    // Empties the queue; keeps the buffers unless they were left large by a burst,
+    // or are tiny and the connection is not `busy` (a connection that sent only a
+    // CONNACK keeps nothing).
+    void reset(bool busy);
 };
 
 struct Connection;
@@ -101,8 +102,7 @@ enum class ConnState : std::uint8_t {
 
 struct Connection {
     uv_tcp_t tcp{};
-    Server* server = nullptr;
-    Listener* listener = nullptr;
+    Listener* listener = nullptr;  // listener->server is the owning Server
     ConnectionId id = 0;
     ConnState state = ConnState::Open;
     bool got_first_packet = false;  // the CONNECT has been handed to the engine
@@ -115,8 +115,11 @@ struct Connection {
     std::uint32_t partial_cap = 0;
     OutQueue out;                   // not yet handed to the socket
     WriteReq* write = nullptr;      // the one uv_write in flight, if any
-    std::size_t queued = 0;         // bytes in `out` plus in `write`
-    Millis close_deadline = 0;      // Closing/ShuttingDown: force close after this
+    std::uint32_t flushed_ms = 0;   // loop time (low 32 bits) of the last full flush; 0: none
+
+    Server& server() const { return *listener->server; }
+    // Output not yet written: in `out` plus in `write`.
+    std::size_t queued() const { return out.size + (write != nullptr ? write->bytes : 0); }
 };
 
 struct NetStats {
@@ -222,7 +225,8 @@ private:
     ConnectionId next_id_ = 1;
     std::unique_ptr<std::uint8_t[]> read_buf_;
     std::vector<ConnectionId> dirty_;    // connections with output to flush
-    std::vector<ConnectionId> lingering_;  // connections closing with a deadline
+    // Connections closing, with the time to force the close if they do not drain.
+    std::vector<std::pair<ConnectionId, Millis>> lingering_;
     std::vector<uv_buf_t> iov_;          // scratch for flush()
     std::size_t soft_cap_ = kMinSoftCap;
     std::size_t hard_cap_ = 4 * kMinSoftCap;
