@@ -117,9 +117,11 @@ struct Error {
     constexpr explicit operator bool() const { return !ok(); }  // true when it is an error
 };
 #else
-// Without causes an Error is its reason code alone: one byte, which the ARM calling
-// convention returns in a register instead of through memory, in every decoder.
-struct Error {
+// Without causes an Error is its reason code alone, which the ARM calling convention
+// returns in a register instead of through memory, in every decoder. It is padded to
+// a word: as a one-byte struct, GCC -Os for Thumb-1 loads each constant Error from a
+// literal in flash instead of using an immediate.
+struct alignas(4) Error {
     static constexpr const char* cause = "";
     Reason reason = Reason::Success;
 
