@@ -285,7 +285,10 @@ private:
     // ----------------------------------------------------------------- helpers
     std::uint32_t elapsed(std::uint32_t since) const { return now_ - since; }
     // A 3.1.1-only build (MOTE_MQTT_V5=0) knows at compile time that no 5.0 branch
-    // runs, so the optimiser drops them.
+    // runs, so the optimiser drops them; there the broker's limits that only a 5.0
+    // CONNACK sets (Receive Maximum, Maximum QoS, Retain Available, Maximum Packet
+    // Size, Assigned Client Identifier) keep their defaults and are read as such.
+    static constexpr bool kV5Built = MOTE_MQTT_V5 != 0;
     bool v5() const { return MOTE_MQTT_V5 != 0 && dopts_.version == mqtt::Version::V5; }
 
     // The connection state machine takes event e (state.hpp).
@@ -311,7 +314,7 @@ private:
 
     std::size_t max_out_packet() const {
         std::size_t m = Limits::tx_bytes;
-        if (server_max_packet_ != 0 && server_max_packet_ < m) m = server_max_packet_;
+        if (kV5Built && server_max_packet_ != 0 && server_max_packet_ < m) m = server_max_packet_;
         return m;
     }
 
@@ -411,15 +414,17 @@ private:
         chunk_len_ = chunk_off_ = 0;
         ping_outstanding_ = false;
         last_tx_ = now_;
-        server_max_packet_ = 0;
-        send_window_ = 65535;
-        server_max_qos_ = 2;
-        retain_available_ = true;
+        if (kV5Built) {
+            server_max_packet_ = 0;
+            send_window_ = 65535;
+            server_max_qos_ = 2;
+            retain_available_ = true;
+        }
         keep_alive_ms_ = static_cast<std::uint32_t>(opts_.keep_alive_s) * 1000u;
     }
 
     mqtt::Bytes effective_client_id() const {
-        if (opts_.client_id.empty() && assigned_len_ != 0 && !opts_.clean_start)
+        if (kV5Built && opts_.client_id.empty() && assigned_len_ != 0 && !opts_.clean_start)
             return mqtt::Bytes(assigned_id_, assigned_len_);
         return opts_.client_id;
     }
@@ -972,7 +977,7 @@ private:
     }
 
     void pump_outbox() {
-        const std::size_t window = send_window_ < Limits::inflight ? send_window_ : Limits::inflight;
+        const std::size_t window = kV5Built && send_window_ < Limits::inflight ? send_window_ : Limits::inflight;
         for (std::size_t i = 0; i < out_count_;) {
             OutSlot& s = out_[i];
             if (s.need_send) {
@@ -989,8 +994,8 @@ private:
                 ++i;
                 continue;
             }
-            if (s.qos > server_max_qos_) s.qos = server_max_qos_;  // 5.0 Maximum QoS [MQTT-3.2.2-11]
-            if (!retain_available_) s.retain = false;               // [MQTT-3.2.2-14]
+            if (kV5Built && s.qos > server_max_qos_) s.qos = server_max_qos_;  // 5.0 Maximum QoS [MQTT-3.2.2-11]
+            if (kV5Built && !retain_available_) s.retain = false;               // [MQTT-3.2.2-14]
             if (s.qos > 0 && inflight_out() >= window) return;      // [MQTT-4.9.0-2] Receive Maximum
             if (publish_wire_size(s.topic_len, s.payload_len, s.qos) > max_out_packet()) {
                 // The broker's Maximum Packet Size shrank below it [MQTT-3.1.2-24]: it
