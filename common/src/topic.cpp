@@ -38,19 +38,20 @@ Error check_filter_shape(Bytes f, std::size_t max_levels) {
     // [MQTT-4.7.3-1] Topic Filters MUST be at least one character long.
     if (f.empty()) return filter_invalid(MOTE_WHY("empty topic filter"));
     std::size_t levels = 1;
-    for (std::size_t i = 0; i < f.size; ++i) {
+    std::uint8_t prev = kSep;  // the filter starts a level
+    for (std::size_t i = 0; i < f.size; prev = f[i], ++i) {
         const std::uint8_t c = f[i];
-        const bool at_level_start = (i == 0) || f[i - 1] == kSep;
-        const bool at_level_end = (i + 1 == f.size) || f[i + 1] == kSep;
+        const bool last = i + 1 == f.size;
         if (c == kSep) {
             ++levels;
             if (max_levels != 0 && levels > max_levels) return filter_invalid(MOTE_WHY("too many topic levels"));
         } else if (c == kHash) {
             // [MQTT-4.7.1-1] '#' MUST be on its own level and the last character.
-            if (!at_level_start || i + 1 != f.size) return filter_invalid(MOTE_WHY("'#' not alone in the last level"));
+            if (prev != kSep || !last) return filter_invalid(MOTE_WHY("'#' not alone in the last level"));
         } else if (c == kPlus) {
             // [MQTT-4.7.1-2] '+' MUST occupy an entire level of the filter.
-            if (!at_level_start || !at_level_end) return filter_invalid(MOTE_WHY("'+' not alone in its level"));
+            if (prev != kSep || !(last || f[i + 1] == kSep))
+                return filter_invalid(MOTE_WHY("'+' not alone in its level"));
         }
     }
     return kOk;
