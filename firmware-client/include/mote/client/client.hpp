@@ -289,7 +289,7 @@ private:
     // CONNACK sets (Receive Maximum, Maximum QoS, Retain Available, Maximum Packet
     // Size, Assigned Client Identifier) keep their defaults and are read as such.
     static constexpr bool kV5Built = MOTE_MQTT_V5 != 0;
-    bool v5() const { return MOTE_MQTT_V5 != 0 && dopts_.version == mqtt::Version::V5; }
+    bool v5() const { return kV5Built && dopts_.version == mqtt::Version::V5; }
 
     // The connection state machine takes event e (state.hpp).
     void step(ConnEvent e) { state_ = conn_transition(state_, e); }
