@@ -16,6 +16,7 @@
 #include "engine/session_store.hpp"
 #include "engine/subscription_trie.hpp"
 #include "mote/broker/engine.hpp"
+#include "mote/broker/message_pool.hpp"
 #include "mote/common/codec.hpp"
 
 namespace mote::broker {
@@ -99,6 +100,8 @@ constexpr std::size_t kMaxFilterLevels = 200;
 struct Engine::Impl {
     Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now);
 
+    // First, so that it is destroyed after everything that holds a Message.
+    MessagePool message_pool;
     BrokerConfig cfg;
     Logger& log;
     Io& io;

@@ -22,8 +22,8 @@ namespace mote::broker::detail {
 // (5.0 §3.4.2.1, §3.5.2.1, §3.6.2.1, §3.7.2.1). PUBREL has the fixed flags 0010
 // [MQTT-3.6.1-1]. Writes 4 bytes.
 inline void encode_short_ack(mqtt::PacketType type, std::uint16_t packet_id, std::uint8_t* out) {
-    const auto t = static_cast<std::uint8_t>(type);
-    out[0] = static_cast<std::uint8_t>((t << 4) | (type == mqtt::PacketType::Pubrel ? 0x02u : 0u));
+    const auto t = static_cast<unsigned>(type);
+    out[0] = static_cast<std::uint8_t>((t << 4u) | (type == mqtt::PacketType::Pubrel ? 0x02u : 0u));
     out[1] = 2;
     out[2] = static_cast<std::uint8_t>(packet_id >> 8);
     out[3] = static_cast<std::uint8_t>(packet_id & 0xFF);

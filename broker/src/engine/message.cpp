@@ -2,10 +2,12 @@
 
 #include <cstring>
 
+#include "mote/broker/message_pool.hpp"
+
 namespace mote::broker {
 
-MessagePtr Message::make(const MessageFields& f) {
-    auto m = std::make_shared<Message>();
+MessagePtr Message::make(const MessageFields& f, MessagePool* pool) {
+    auto m = std::allocate_shared<Message>(PoolAllocator<Message>(pool));
     const std::size_t total = f.topic.size() + f.payload_size + f.properties_size + f.origin_client_id.size();
     std::uint8_t* at = m->inline_;
     if (total > kInline) {
@@ -31,7 +33,7 @@ MessagePtr Message::make(const MessageFields& f) {
     return m;
 }
 
-MessagePtr Message::retimed(const Message& m, Millis received_at, Millis expires_at) {
+MessagePtr Message::retimed(const Message& m, Millis received_at, Millis expires_at, MessagePool* pool) {
     MessageFields f;
     f.topic = m.topic;
     f.payload = m.payload.data();
@@ -43,7 +45,7 @@ MessagePtr Message::retimed(const Message& m, Millis received_at, Millis expires
     f.retain = m.retain;
     f.received_at = received_at;
     f.expires_at = expires_at;
-    return make(f);
+    return make(f, pool);
 }
 
 }  // namespace mote::broker

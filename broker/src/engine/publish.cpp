@@ -70,7 +70,7 @@ MessagePtr Engine::Impl::make_message(const mqtt::Publish& p, std::string_view t
         f.properties = msg_props.data();
         f.properties_size = b.size();
     }
-    return Message::make(f);
+    return Message::make(f, &message_pool);
 }
 
 void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now) {

@@ -31,6 +31,7 @@ struct MessageBytes {
 };
 
 class Message;
+class MessagePool;
 using MessagePtr = std::shared_ptr<const Message>;
 
 // What a Message is made of; the views are copied by Message::make().
@@ -52,9 +53,11 @@ struct MessageFields {
 
 class Message {
 public:
-    static MessagePtr make(const MessageFields& f);
+    // `pool`, if given, must outlive the message (see message_pool.hpp).
+    static MessagePtr make(const MessageFields& f, MessagePool* pool = nullptr);
     // The same message with other times (a Will's expiry counts from publication).
-    static MessagePtr retimed(const Message& m, Millis received_at, Millis expires_at);
+    static MessagePtr retimed(const Message& m, Millis received_at, Millis expires_at,
+                              MessagePool* pool = nullptr);
 
     // Empty; use make(). User-provided so that make_shared does not zero the
     // inline buffer of every message.
