@@ -107,10 +107,15 @@ bool code_in(std::uint8_t code, const std::uint8_t* list, std::size_t n) {
 }
 
 Error check_start(std::uint8_t fb, PacketType expected, const DecodeOptions& opts, Direction dir) {
-    if (dir == Direction::ClientToServer && opts.sender == Role::Server)
-        return protocol_error(MOTE_WHY("client-only packet sent by a server"));
-    if (dir == Direction::ServerToClient && opts.sender == Role::Client)
-        return protocol_error(MOTE_WHY("server-only packet sent by a client"));
+    // Direction and Role share their order (client first): a one-way packet from
+    // the other side is a Protocol Error.
+    static_assert(static_cast<int>(Direction::ClientToServer) == static_cast<int>(Role::Client) &&
+                      static_cast<int>(Direction::ServerToClient) == static_cast<int>(Role::Server),
+                  "Direction and Role orders");
+    if (dir != Direction::Both && static_cast<int>(dir) != static_cast<int>(opts.sender)) {
+        return protocol_error(dir == Direction::ClientToServer ? MOTE_WHY("client-only packet sent by a server")
+                                                               : MOTE_WHY("server-only packet sent by a client"));
+    }
     if ((fb >> 4) != static_cast<std::uint8_t>(expected)) return malformed(MOTE_WHY("unexpected packet type"));
     if (expected != PacketType::Publish && (fb & 0x0Fu) != required_flags(expected))
         return malformed(MOTE_WHY("reserved fixed header flags"));  // [MQTT-2.1.3-1]

@@ -1,24 +1,8 @@
-// Packet helpers: the Subscription Options byte and the make_* constructors. (The
-// filter lists are read in place by EntryList's inline iterator, packets.hpp.)
+// Packet helpers: the make_* constructors. (The Subscription Options byte and the
+// filter lists read in place are inline in packets.hpp.)
 #include "mote/common/packets.hpp"
 
 namespace mote::mqtt {
-
-std::uint8_t SubscribeOptions::to_byte() const {
-    // §3.8.3.1: bits 0-1 QoS, bit 2 No Local, bit 3 Retain As Published, bits 4-5
-    // Retain Handling, bits 6-7 reserved (0).
-    return static_cast<std::uint8_t>((qos & 3u) | (no_local ? 0x04u : 0u) | (retain_as_published ? 0x08u : 0u) |
-                                     ((retain_handling & 3u) << 4));
-}
-
-SubscribeOptions SubscribeOptions::from_byte(std::uint8_t b) {
-    SubscribeOptions o;
-    o.qos = static_cast<std::uint8_t>(b & 3u);
-    o.no_local = (b & 0x04u) != 0;
-    o.retain_as_published = (b & 0x08u) != 0;
-    o.retain_handling = static_cast<std::uint8_t>((b >> 4) & 3u);
-    return o;
-}
 
 Packet make_packet(const Connect& p) {
     Packet k;

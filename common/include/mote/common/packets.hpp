@@ -67,8 +67,20 @@ struct SubscribeOptions {
     bool retain_as_published = false;
     std::uint8_t retain_handling = 0;  // 0, 1 or 2
 
-    std::uint8_t to_byte() const;
-    static SubscribeOptions from_byte(std::uint8_t b);
+    // §3.8.3.1: bits 0-1 QoS, bit 2 No Local, bit 3 Retain As Published, bits 4-5
+    // Retain Handling, bits 6-7 reserved (0).
+    std::uint8_t to_byte() const {
+        return static_cast<std::uint8_t>((qos & 3u) | (no_local ? 0x04u : 0u) | (retain_as_published ? 0x08u : 0u) |
+                                         ((retain_handling & 3u) << 4));
+    }
+    static SubscribeOptions from_byte(std::uint8_t b) {
+        SubscribeOptions o;
+        o.qos = static_cast<std::uint8_t>(b & 3u);
+        o.no_local = (b & 0x04u) != 0;
+        o.retain_as_published = (b & 0x08u) != 0;
+        o.retain_handling = static_cast<std::uint8_t>((b >> 4) & 3u);
+        return o;
+    }
 };
 
 struct SubscribeEntry {
