@@ -116,23 +116,21 @@ Error read_one(Reader& r, Property& p) {
     p = Property{};
     p.type = property_type(id);
     p.id = static_cast<PropertyId>(id);
+    // Compares rather than a switch: on Cortex-M0 the jump table would pull in a
+    // libgcc dispatch helper that nothing else in a client image needs.
+    const PropertyType t = p.type;
+    if (t == PropertyType::Invalid) return malformed(MOTE_WHY("unknown property identifier"));
+    if (t == PropertyType::VarInt) return r.varint(p.number);
     bool ok = true;
-    switch (p.type) {
-        case PropertyType::Byte:
-        case PropertyType::TwoByteInt:
-        case PropertyType::FourByteInt: {
-            // One loop for the three big-endian widths (nothing is read when short).
-            const std::size_t n = p.type == PropertyType::Byte ? 1 : p.type == PropertyType::TwoByteInt ? 2 : 4;
-            Bytes v;
-            ok = r.take(n, v);
-            for (std::size_t i = 0; i < v.size; ++i) p.number = (p.number << 8) | v[i];
-            break;
-        }
-        case PropertyType::VarInt: return r.varint(p.number);
-        case PropertyType::Utf8String:
-        case PropertyType::BinaryData: ok = r.prefixed(p.value); break;
-        case PropertyType::Utf8StringPair: ok = r.prefixed(p.key) && r.prefixed(p.value); break;
-        case PropertyType::Invalid: return malformed(MOTE_WHY("unknown property identifier"));
+    if (t == PropertyType::Byte || t == PropertyType::TwoByteInt || t == PropertyType::FourByteInt) {
+        // One loop for the three big-endian widths (nothing is read when short).
+        const std::size_t n = t == PropertyType::Byte ? 1 : t == PropertyType::TwoByteInt ? 2 : 4;
+        Bytes v;
+        ok = r.take(n, v);
+        for (std::size_t i = 0; i < v.size; ++i) p.number = (p.number << 8) | v[i];
+    } else {
+        // Utf8String, BinaryData; a pair has its key first.
+        ok = (t != PropertyType::Utf8StringPair || r.prefixed(p.key)) && r.prefixed(p.value);
     }
     return ok ? kOk : malformed(MOTE_WHY("truncated property"));
 }

@@ -608,29 +608,30 @@ private:
             fault(mqtt::Reason::ProtocolError, true);
             return;
         }
-        switch (type) {
-            case mqtt::PacketType::Connack: handle_connack(first_byte, body); return;
-            case mqtt::PacketType::Publish: handle_publish(first_byte, body); return;
-            case mqtt::PacketType::Puback:
-            case mqtt::PacketType::Pubrec:
-            case mqtt::PacketType::Pubcomp: handle_out_ack(first_byte, body, type); return;
-            case mqtt::PacketType::Pubrel: handle_pubrel(first_byte, body); return;
-            case mqtt::PacketType::Suback:
-            case mqtt::PacketType::Unsuback: handle_suback(first_byte, body, type); return;
-            case mqtt::PacketType::Pingresp:
-                if (first_byte != 0xD0 || !body.empty()) {
-                    fault(mqtt::Reason::MalformedPacket, true);
-                    return;
-                }
-                ping_outstanding_ = false;
+        // The most frequent packets first: PUBLISH and the acks of our flows.
+        using T = mqtt::PacketType;
+        if (type == T::Publish) {
+            handle_publish(first_byte, body);
+        } else if (type == T::Puback || type == T::Pubrec || type == T::Pubcomp) {
+            handle_out_ack(first_byte, body, type);
+        } else if (type == T::Pubrel) {
+            handle_pubrel(first_byte, body);
+        } else if (type == T::Suback || type == T::Unsuback) {
+            handle_suback(first_byte, body, type);
+        } else if (type == T::Pingresp) {
+            if (first_byte != 0xD0 || !body.empty()) {
+                fault(mqtt::Reason::MalformedPacket, true);
                 return;
-            case mqtt::PacketType::Disconnect: handle_disconnect(first_byte, body); return;
-            default:
-                // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, AUTH (not negotiated) and
-                // the reserved type never come from a server.
-                fault(type == mqtt::PacketType::Reserved ? mqtt::Reason::MalformedPacket : mqtt::Reason::ProtocolError,
-                      true);
-                return;
+            }
+            ping_outstanding_ = false;
+        } else if (type == T::Connack) {
+            handle_connack(first_byte, body);
+        } else if (type == T::Disconnect) {
+            handle_disconnect(first_byte, body);
+        } else {
+            // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, AUTH (not negotiated) and the
+            // reserved type never come from a server.
+            fault(type == T::Reserved ? mqtt::Reason::MalformedPacket : mqtt::Reason::ProtocolError, true);
         }
     }
 
