@@ -76,10 +76,11 @@ Frame Framer::feed(Bytes in) {
     while (!header_done_) {
         if (f.consumed == in.size) return f;  // NeedMore
         const std::uint8_t b = in[f.consumed++];
-        header_[header_len_++] = b;
-        if (header_len_ == 1) continue;
-        const std::size_t i = header_len_ - 1u;  // this length byte, 1..4
-        remaining_ |= static_cast<std::uint32_t>(b & 0x7FU) << (7 * (i - 1));
+        const std::size_t i = header_len_;  // 0: the type byte; 1..4: length bytes
+        header_[i] = b;
+        header_len_ = static_cast<std::uint8_t>(i + 1);
+        if (i == 0) continue;
+        remaining_ |= static_cast<std::uint32_t>(b & 0x7FU) << (7 * i - 7);
         Error error;
         if ((b & 0x80U) != 0) {
             if (i < kMaxRlBytes) continue;  // NeedMore
