@@ -146,13 +146,16 @@ public:
             }
         }
         OutSlot& s = out_[out_count_++];
-        s = OutSlot{};
         s.token = ++last_token_;
+        s.offset = static_cast<std::uint32_t>(store_used_);
+        s.payload_len = static_cast<std::uint32_t>(payload.size);
+        s.topic_len = static_cast<std::uint16_t>(topic.size);
+        s.packet_id = 0;
         s.qos = qos;
         s.retain = retain;
-        s.offset = static_cast<std::uint32_t>(store_used_);
-        s.topic_len = static_cast<std::uint16_t>(topic.size);
-        s.payload_len = static_cast<std::uint32_t>(payload.size);
+        s.sent_before = false;
+        s.need_send = false;
+        s.state = OutState::Queued;
         if (topic.size) std::memcpy(store_ + store_used_, topic.data, topic.size);
         if (payload.size) std::memcpy(store_ + store_used_ + topic.size, payload.data, payload.size);
         store_used_ += need;
@@ -172,8 +175,8 @@ public:
             if (s.state == SubState::Free && slot == nullptr) slot = &s;
         }
         if (slot == nullptr) return Status::TableFull;
-        *slot = SubSlot{};
         std::memcpy(slot->filter, filter.data, filter.size);
+        slot->packet_id = 0;
         slot->filter_len = static_cast<std::uint16_t>(filter.size);
         slot->qos = qos;
         slot->cb = cb;
@@ -243,8 +246,9 @@ public:
 
 private:
 
-    // The slot types have no member initialisers: a slot is value-initialised
-    // (all zero: Queued, Free) when taken, and the sub_ table when the client is made.
+    // The slot types have no member initialisers: publish() and subscribe() set every
+    // field of a slot they take (a filter's bytes beyond filter_len are never read),
+    // and the sub_ table is value-initialised (all Free) when the client is made.
     struct OutSlot {
         std::uint32_t token;
         std::uint32_t offset;  // topic then payload in store_
