@@ -412,8 +412,7 @@ private:
     }
 
     void reset_link_buffers() {
-        framer_.reset();
-        framer_.set_max_packet_size(static_cast<std::uint32_t>(Limits::rx_bytes + 5));
+        framer_.reset();  // keeps its maximum packet size, rx_bytes + 5, from the constructor
         tx_len_ = tx_off_ = 0;
         chunk_len_ = chunk_off_ = 0;
         ping_outstanding_ = false;
