@@ -1,6 +1,8 @@
 // Pure transition functions of the client's state machines (see state.hpp).
 #include "mote/client/state.hpp"
 
+#include <cstddef>
+
 namespace mote::client {
 
 // The transitions are tables rather than switches: on Cortex-M0 a row of bytes
@@ -65,12 +67,30 @@ constexpr SubState kSubNext[6][8] = {
     {WU, WU, WU, WU, WU, F, PU, F},     // WaitUnsuback
 };
 
+// The two state tables as the image stores them: one nibble per cell.
+template <std::size_t N>
+struct Nibbles {
+    std::uint8_t b[(N + 1) / 2];
+    constexpr unsigned at(unsigned i) const { return (b[i / 2] >> (i % 2 * 4)) & 0x0Fu; }
+};
+
+template <std::size_t R, std::size_t C, class S>
+constexpr Nibbles<R * C> pack(const S (&t)[R][C]) {
+    Nibbles<R * C> n{};
+    for (std::size_t i = 0; i < R * C; ++i)
+        n.b[i / 2] = static_cast<std::uint8_t>(n.b[i / 2] | (static_cast<unsigned>(t[i / C][i % C]) << (i % 2 * 4)));
+    return n;
+}
+
+constexpr auto kConnPacked = pack(kConnNext);
+constexpr auto kSubPacked = pack(kSubNext);
+
 }  // namespace
 
 ConnState conn_transition(ConnState s, ConnEvent e) {
     const auto si = static_cast<unsigned>(s);
     const auto ei = static_cast<unsigned>(e);
-    return si < 6 && ei < 9 ? kConnNext[si][ei] : s;
+    return si < 6 && ei < 9 ? static_cast<ConnState>(kConnPacked.at(si * 9 + ei)) : s;
 }
 
 OutStep out_transition(OutState s, std::uint8_t qos, OutEvent e) {
@@ -98,7 +118,7 @@ InStep in_transition(InState s, InEvent e) {
 SubState sub_transition(SubState s, SubEvent e) {
     const auto si = static_cast<unsigned>(s);
     const auto ei = static_cast<unsigned>(e);
-    return si < 6 && ei < 8 ? kSubNext[si][ei] : s;
+    return si < 6 && ei < 8 ? static_cast<SubState>(kSubPacked.at(si * 8 + ei)) : s;
 }
 
 std::uint32_t Prng::next() {
