@@ -85,6 +85,24 @@ constexpr Nibbles<R * C> pack(const S (&t)[R][C]) {
 constexpr auto kConnPacked = pack(kConnNext);
 constexpr auto kSubPacked = pack(kSubNext);
 
+// kOutWaiting with each step in one byte: the state in the low nibble, the action
+// in the high one.
+struct PackedSteps {
+    std::uint8_t b[3][7];
+};
+
+constexpr PackedSteps pack_steps(const OutStep (&t)[3][7]) {
+    PackedSteps p{};
+    for (std::size_t r = 0; r < 3; ++r) {
+        for (std::size_t c = 0; c < 7; ++c)
+            p.b[r][c] = static_cast<std::uint8_t>(static_cast<unsigned>(t[r][c].next) |
+                                                  (static_cast<unsigned>(t[r][c].action) << 4));
+    }
+    return p;
+}
+
+constexpr PackedSteps kOutPacked = pack_steps(kOutWaiting);
+
 }  // namespace
 
 ConnState conn_transition(ConnState s, ConnEvent e) {
@@ -103,7 +121,9 @@ OutStep out_transition(OutState s, std::uint8_t qos, OutEvent e) {
     }
     const unsigned row = static_cast<unsigned>(s) - static_cast<unsigned>(OutState::WaitPuback);
     const auto ei = static_cast<unsigned>(e);
-    return row < 3 && ei < 7 ? kOutWaiting[row][ei] : OutStep{s, kNone};
+    if (row >= 3 || ei >= 7) return {s, kNone};
+    const unsigned v = kOutPacked.b[row][ei];
+    return {static_cast<OutState>(v & 0x0Fu), static_cast<OutAction>(v >> 4)};
 }
 
 InStep in_transition(InState s, InEvent e) {
