@@ -99,6 +99,7 @@ static bool erase_session(std::vector<SubEntry>& v, const Session* s) {
 }
 
 bool SubscriptionTrie::add(std::string_view filter, std::string_view group, const SubEntry& entry) {
+    ++gen_;
     Node* n = find_or_create(filter);
     if (group.empty()) return upsert(n->subs, entry);
     auto it = n->groups.find(group);
@@ -107,6 +108,7 @@ bool SubscriptionTrie::add(std::string_view filter, std::string_view group, cons
 }
 
 bool SubscriptionTrie::remove(std::string_view filter, std::string_view group, const Session* session) {
+    ++gen_;
     Node* n = find(filter);
     if (n == nullptr) return false;
     bool removed = false;
@@ -142,6 +144,24 @@ void SubscriptionTrie::collect(Node& n, std::vector<const SubEntry*>& subs, std:
 
 void SubscriptionTrie::match(std::string_view topic, std::vector<const SubEntry*>& subs,
                              std::vector<SharedGroup*>& groups) {
+    CacheEntry& slot = cache_[std::hash<std::string_view>{}(topic) % kCacheSlots];
+    if (slot.gen == gen_ && slot.topic == topic) {
+        subs.insert(subs.end(), slot.subs.begin(), slot.subs.end());
+        groups.insert(groups.end(), slot.groups.begin(), slot.groups.end());
+        return;
+    }
+    const std::size_t first_sub = subs.size();
+    const std::size_t first_group = groups.size();
+    walk(topic, subs, groups);
+    if (subs.size() - first_sub + groups.size() - first_group > kCacheMaxMatches) return;
+    slot.topic.assign(topic);
+    slot.gen = gen_;
+    slot.subs.assign(subs.begin() + static_cast<std::ptrdiff_t>(first_sub), subs.end());
+    slot.groups.assign(groups.begin() + static_cast<std::ptrdiff_t>(first_group), groups.end());
+}
+
+void SubscriptionTrie::walk(std::string_view topic, std::vector<const SubEntry*>& subs,
+                            std::vector<SharedGroup*>& groups) {
     // Stack entries are (node, offset of the topic's next level); kEnd once every
     // level is consumed. The topic is not split into a vector of levels: each level
     // is found when its node is visited.

@@ -5,6 +5,7 @@
 // (remove()) before the session is destroyed.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -47,6 +48,8 @@ public:
     // Appends every matching plain subscription to `subs` and every matching shared
     // group to `groups`. Topics starting with '$' are not matched by filters that
     // start with a wildcard [MQTT-4.7.2-1]. No recursion: an explicit stack.
+    // Results are cached per topic until the next add() or remove(): telemetry
+    // publishes the same few topics over and over.
     void match(std::string_view topic, std::vector<const SubEntry*>& subs, std::vector<SharedGroup*>& groups);
 
     std::size_t node_count() const { return nodes_; }
@@ -57,9 +60,24 @@ private:
     Node* find(std::string_view filter) const;
     void prune(Node* n);
     static void collect(Node& n, std::vector<const SubEntry*>& subs, std::vector<SharedGroup*>& groups);
+    void walk(std::string_view topic, std::vector<const SubEntry*>& subs, std::vector<SharedGroup*>& groups);
+
+    // One slot of the match cache (direct-mapped by topic hash). Valid while `gen`
+    // equals gen_: add() and remove() bump gen_, so no entry outlives a change of
+    // the pointers it holds.
+    struct CacheEntry {
+        std::string topic;
+        std::uint64_t gen = 0;
+        std::vector<const SubEntry*> subs;
+        std::vector<SharedGroup*> groups;
+    };
+    static constexpr std::size_t kCacheSlots = 16;
+    static constexpr std::size_t kCacheMaxMatches = 1024;  // larger results are not kept
 
     std::unique_ptr<Node> root_;
     std::size_t nodes_ = 1;
+    std::uint64_t gen_ = 1;
+    std::array<CacheEntry, kCacheSlots> cache_;
     std::vector<std::string_view> levels_;  // scratch
     std::vector<std::pair<Node*, std::size_t>> stack_;  // scratch: (node, topic offset)
 };
