@@ -8,17 +8,29 @@
 # (baseline). Prints flash (text+data) and RAM (data+bss) for each and what the
 # client adds.
 #
-# Exits non-zero when the client adds more than the budget on cortex-m0plus (5.0
-# build: 10 KiB flash, 3.1.1-only: 6 KiB), or when an image contains malloc, free,
-# operator new/delete or exception machinery (__cxa_*, _Unwind_*, __gxx_personality*).
+# Exits non-zero when an image contains malloc, free, operator new/delete or
+# exception machinery (__cxa_*, _Unwind_*, __gxx_personality*): that is a defect,
+# and the test suite fails on it. The flash budget on cortex-m0plus (5.0 build:
+# 10 KiB, 3.1.1-only: 6 KiB) is a target: the table says OVER BUDGET and a warning
+# names it, and only --enforce-budget turns it into a failure.
 #
-#   scripts/size-report.sh [--write-docs]   (--write-docs updates docs/benchmarks.md)
+#   scripts/size-report.sh [--write-docs] [--enforce-budget]
+#     --write-docs      updates the Firmware client size section of docs/benchmarks.md
+#     --enforce-budget  exits non-zero when a build is over its budget
 # Build trees: build-client-size-<cpu>-<v311|v5> at the top of the repository.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WRITE_DOCS=0
-[ "${1:-}" = "--write-docs" ] && WRITE_DOCS=1
+ENFORCE_BUDGET=0
+for arg in "$@"; do
+  case "$arg" in
+    --write-docs) WRITE_DOCS=1 ;;
+    --enforce-budget) ENFORCE_BUDGET=1 ;;
+    *) echo "size-report: unknown argument '$arg' (expected --write-docs or --enforce-budget)" >&2; exit 2 ;;
+  esac
+done
+over_budget=()
 
 BUDGET_V5=10240
 BUDGET_V311=6144
@@ -58,7 +70,7 @@ for cpu in "${CPUS[@]}"; do
       budget=$([ "$mqtt5" = ON ] && echo $BUDGET_V5 || echo $BUDGET_V311)
       if [ "$add_f" -ge "$budget" ]; then
         verdict="OVER BUDGET ($budget)"
-        status=1
+        over_budget+=("$cpu $label: the client adds $add_f B of flash, budget $budget B")
       else
         verdict="< $budget budget"
       fi
@@ -156,6 +168,12 @@ PY
   echo "size-report: wrote the section to docs/benchmarks.md"
 fi
 
+for o in "${over_budget[@]}"; do
+  echo "size-report: OVER BUDGET: $o" >&2
+done
+if [ ${#over_budget[@]} -ne 0 ] && [ "$ENFORCE_BUDGET" -eq 1 ]; then
+  status=1
+fi
 if [ "$status" -ne 0 ]; then
   echo "size-report: FAILED" >&2
 fi
