@@ -144,7 +144,12 @@ void SubscriptionTrie::collect(Node& n, std::vector<const SubEntry*>& subs, std:
 
 void SubscriptionTrie::match(std::string_view topic, std::vector<const SubEntry*>& subs,
                              std::vector<SharedGroup*>& groups) {
-    CacheEntry& slot = cache_[std::hash<std::string_view>{}(topic) % kCacheSlots];
+    // The last topic first: a fan-in or fan-out stream repeats it without hashing.
+    CacheEntry* last = &cache_[last_slot_];
+    CacheEntry& slot = last->gen == gen_ && last->topic == topic
+                           ? *last
+                           : cache_[std::hash<std::string_view>{}(topic) % kCacheSlots];
+    last_slot_ = static_cast<std::size_t>(&slot - cache_.data());
     if (slot.gen == gen_ && slot.topic == topic) {
         subs.insert(subs.end(), slot.subs.begin(), slot.subs.end());
         groups.insert(groups.end(), slot.groups.begin(), slot.groups.end());

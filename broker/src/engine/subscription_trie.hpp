@@ -78,6 +78,7 @@ private:
     std::size_t nodes_ = 1;
     std::uint64_t gen_ = 1;
     std::array<CacheEntry, kCacheSlots> cache_;
+    std::size_t last_slot_ = 0;  // the slot of the previous match()
     std::vector<std::string_view> levels_;  // scratch
     std::vector<std::pair<Node*, std::size_t>> stack_;  // scratch: (node, topic offset)
 };

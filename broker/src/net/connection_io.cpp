@@ -212,12 +212,17 @@ void OutQueue::append(mqtt::Bytes b) {
     if (b.empty()) {
         return;
     }
-    const std::size_t at = bytes.size();
-    if (bytes.capacity() - at < b.size) {
-        bytes.reserve(std::max({2 * bytes.capacity(), at + b.size, kMinBytes}));
+    if (cap - used < b.size) {
+        const std::size_t bigger = std::max({2 * cap, used + b.size, kMinBytes});
+        std::unique_ptr<std::uint8_t[]> grown(new std::uint8_t[bigger]);
+        if (used != 0) {
+            std::memcpy(grown.get(), bytes.get(), used);
+        }
+        bytes = std::move(grown);
+        cap = bigger;
     }
-    bytes.resize(at + b.size);
-    std::memcpy(bytes.data() + at, b.data, b.size);
+    std::memcpy(bytes.get() + used, b.data, b.size);
+    used += b.size;
     size += b.size;
     if (pieces.empty() || pieces.back().msg) {
         pieces.emplace_back();
@@ -236,14 +241,15 @@ void OutQueue::append_payload(const MessagePtr& msg) {
 }
 
 void OutQueue::reset(bool busy) {
-    const bool tiny = bytes.capacity() <= kMinBytes && pieces.capacity() <= 1;
-    if ((tiny && !busy) || bytes.capacity() > kKeepBytes || pieces.capacity() > kKeepPieces) {
-        std::vector<std::uint8_t>().swap(bytes);
+    const bool tiny = cap <= kMinBytes && pieces.capacity() <= 1;
+    if ((tiny && !busy) || cap > kKeepBytes || pieces.capacity() > kKeepPieces) {
+        bytes.reset();
+        cap = 0;
         std::vector<Piece>().swap(pieces);
     } else {
-        bytes.clear();
         pieces.clear();  // drops the MessagePtr references
     }
+    used = 0;
     size = 0;
 }
 
@@ -289,7 +295,7 @@ void Server::flush_all() {
 std::size_t Server::build_iov(const OutQueue& q, std::size_t skip) {
     iov_.clear();
     const std::size_t bytes = q.size - std::min(q.size, skip);
-    const std::uint8_t* own = q.bytes.data();
+    const std::uint8_t* own = q.bytes.get();
     auto add = [this, &skip](const std::uint8_t* data, std::size_t len) {
         if (skip >= len) {
             skip -= len;
@@ -366,7 +372,7 @@ void Server::flush(Connection& c) {
 void Server::on_write_done(WriteReq* w, int status) {
     Connection& c = *w->conn;
     c.write = nullptr;
-    if (c.out.empty() && c.out.bytes.capacity() == 0 && status >= 0) {
+    if (c.out.empty() && c.out.cap == 0 && status >= 0) {
         // Nothing was queued meanwhile: reuse the written queue's buffers.
         w->out.reset(true);
         c.out = std::move(w->out);

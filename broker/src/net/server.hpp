@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "mote/broker/config.hpp"
@@ -58,9 +59,24 @@ struct Piece {
 // Output in wire order: about 24 bytes of Piece plus the header bytes per queued
 // PUBLISH, and one iovec per owned run and per payload.
 struct OutQueue {
-    std::vector<std::uint8_t> bytes;
+    OutQueue() = default;
+    OutQueue(OutQueue&& o) noexcept { *this = std::move(o); }
+    OutQueue& operator=(OutQueue&& o) noexcept {
+        bytes = std::move(o.bytes);
+        pieces = std::move(o.pieces);
+        used = std::exchange(o.used, 0);
+        cap = std::exchange(o.cap, 0);
+        size = std::exchange(o.size, 0);
+        return *this;
+    }
+
+    // Owned bytes: `used` of `cap` (not a vector, so that growing does not
+    // zero-fill what append() overwrites anyway).
+    std::unique_ptr<std::uint8_t[]> bytes;
     std::vector<Piece> pieces;
-    std::size_t size = 0;  // bytes queued in total
+    std::size_t used = 0;
+    std::size_t cap = 0;
+    std::size_t size = 0;  // bytes queued in total, owned and shared
 
     bool empty() const { return pieces.empty(); }
     void append(mqtt::Bytes b);
