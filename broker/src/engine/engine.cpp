@@ -33,6 +33,32 @@ void Engine::Impl::on_packet(Connection& c, std::uint8_t first_byte, mqtt::Bytes
     mqtt::DecodeOptions opts;
     opts.version = c.version;
     opts.sender = mqtt::Role::Client;
+    // The per-message packets go straight to their decoders: mqtt::decode() would
+    // construct and clear a whole Packet (the size of a CONNECT) for each of them.
+    const auto type = static_cast<PacketType>(first_byte >> 4);
+    if (type == PacketType::Publish) {
+        mqtt::Publish pub;
+        if (mqtt::Error e = mqtt::decode_publish(first_byte, body, opts, pub)) {
+            fail(c, e, now);
+            return;
+        }
+        on_publish(c, pub, now);
+        return;
+    }
+    if (type == PacketType::Puback || type == PacketType::Pubrec || type == PacketType::Pubrel ||
+        type == PacketType::Pubcomp) {
+        mqtt::Ack ack;
+        if (mqtt::Error e = mqtt::decode_ack(first_byte, body, opts, ack)) {
+            fail(c, e, now);
+            return;
+        }
+        if (type == PacketType::Pubrel) {
+            on_pubrel(c, ack);
+        } else {
+            on_ack(c, type, ack, now);
+        }
+        return;
+    }
     mqtt::Packet p;
     if (mqtt::Error e = mqtt::decode(first_byte, body, opts, p)) {
         fail(c, e, now);
