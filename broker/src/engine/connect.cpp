@@ -185,6 +185,7 @@ void Engine::Impl::accept_connect(Connection& c, const mqtt::Connect& p, Millis 
         c.connect_expiry_zero = s.expiry_s == 0;
         c.client_receive_max = static_cast<std::uint16_t>(p.props.number(PropertyId::ReceiveMaximum, 65535));
         c.client_max_packet = p.props.number(PropertyId::MaximumPacketSize, 0);
+        c.client_alias_max = static_cast<std::uint16_t>(p.props.number(PropertyId::TopicAliasMaximum, 0));
     } else {
         // 3.1.1: Clean Session 1 ends the session with the connection; 0 keeps it.
         s.expiry_s = p.clean_start ? 0 : detail::kNeverExpires;

@@ -192,8 +192,9 @@ bool Engine::Impl::start_inflight(Session& s, Connection& c, Delivery&& d, Milli
 bool Engine::Impl::send_publish(Connection& c, const Delivery& d, std::uint16_t packet_id, bool dup, Millis now) {
     const Message& m = *d.msg;
     std::size_t header = 0;
+    detail::AliasUse alias;
     if (mqtt::is_v5(c.version)) {
-        header = encode_v5_publish_header(c, d, packet_id, dup, now);
+        header = encode_v5_publish_header(c, d, packet_id, dup, now, alias);
     } else if (expired(m, now) && !dup) {
         ++stats.messages_dropped;
         return false;
@@ -208,6 +209,12 @@ bool Engine::Impl::send_publish(Connection& c, const Delivery& d, std::uint16_t 
         ++stats.messages_dropped;
         return false;
     }
+    if (alias.is_new) {
+        // The alias is taken only now that the packet that tells the client about
+        // it goes out: a dropped packet must not leave the two tables apart.
+        if (!c.out_aliases) c.out_aliases = std::make_unique<detail::OutboundAliases>();
+        c.out_aliases->add(m.topic, alias.alias);
+    }
     ++stats.messages_sent;
     stats.bytes_sent += header + m.payload.size();
     if (io.send_publish(c.id, mqtt::Bytes(enc.data(), header), d.msg) == SendResult::Backpressure) {
@@ -216,8 +223,25 @@ bool Engine::Impl::send_publish(Connection& c, const Delivery& d, std::uint16_t 
     return true;
 }
 
+detail::AliasUse Engine::Impl::outbound_alias(const Connection& c, std::string_view topic) const {
+    detail::AliasUse use;
+    if (c.client_alias_max == 0) return use;
+    const std::size_t given = c.out_aliases ? c.out_aliases->by_topic.size() : 0;
+    if (c.out_aliases) {
+        if (auto it = c.out_aliases->by_topic.find(topic); it != c.out_aliases->by_topic.end()) {
+            use.alias = it->second;
+            return use;
+        }
+    }
+    if (given >= c.client_alias_max) return use;  // the client's table is full
+    // Alias values run from 1 to the client's maximum [MQTT-3.3.2-9] [MQTT-3.3.2-10].
+    use.alias = static_cast<std::uint16_t>(given + 1);
+    use.is_new = true;
+    return use;
+}
+
 std::size_t Engine::Impl::encode_v5_publish_header(const Connection& c, const Delivery& d, std::uint16_t packet_id,
-                                                   bool dup, Millis now) {
+                                                   bool dup, Millis now, detail::AliasUse& alias) {
     const Message& m = *d.msg;
     mqtt::Publish p;
     p.qos = d.qos;
@@ -227,7 +251,7 @@ std::size_t Engine::Impl::encode_v5_publish_header(const Connection& c, const De
     p.packet_id = packet_id;
     p.payload = mqtt::Bytes(m.payload.data(), m.payload.size());
     const std::size_t base = m.properties.size();
-    props_buf.resize(base + 8 + 5 * d.sub_ids.size());
+    props_buf.resize(base + 11 + 5 * d.sub_ids.size());
     if (base != 0) std::memcpy(props_buf.data(), m.properties.data(), base);
     mqtt::PropertyBuilder b(props_buf.data() + base, props_buf.size() - base);
     if (m.expires_at != 0) {
@@ -238,6 +262,12 @@ std::size_t Engine::Impl::encode_v5_publish_header(const Connection& c, const De
         b.add_u32(PropertyId::MessageExpiryInterval, static_cast<std::uint32_t>((left + 999) / 1000));
     }
     for (std::uint32_t id : d.sub_ids) b.add_varint(PropertyId::SubscriptionIdentifier, id);
+    alias = outbound_alias(c, m.topic);
+    if (alias.alias != 0) {
+        b.add_u16(PropertyId::TopicAlias, alias.alias);
+        // A known alias replaces the topic: an empty Topic Name (§3.3.2.3.4).
+        if (!alias.is_new) p.topic = mqtt::Bytes();
+    }
     p.props = mqtt::Properties(mqtt::Bytes(props_buf.data(), base + b.size()));
     const std::size_t header = mqtt::publish_header_size(p, c.version);
     if (header == 0) return 0;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +25,29 @@ namespace mote::broker {
 namespace detail {
 
 enum class ConnState : std::uint8_t { AwaitConnect, Connected };
+
+// Broker -> client Topic Aliases of one MQTT 5 connection (§3.3.2.3.4): the topics
+// given an alias so far, each with its alias. Aliases are handed out in order and
+// never reassigned, so a client's table and ours cannot disagree; a topic that
+// arrives once the client's Topic Alias Maximum is used up goes out in full.
+struct OutboundAliases {
+    // `by_topic` keys view the strings in `topics` (a deque never moves its
+    // elements), so a lookup with a message's topic view allocates nothing.
+    std::deque<std::string> topics;
+    std::unordered_map<std::string_view, std::uint16_t> by_topic;
+
+    void add(std::string_view topic, std::uint16_t alias) {
+        topics.emplace_back(topic);
+        by_topic.emplace(topics.back(), alias);
+    }
+};
+
+// The alias one PUBLISH to a client carries: none (0), one already known to the
+// client, or a new one that this PUBLISH sets (sent with its topic).
+struct AliasUse {
+    std::uint16_t alias = 0;
+    bool is_new = false;
+};
 
 // How a connection ends, which decides the fate of the Will.
 enum class CloseKind : std::uint8_t {
@@ -53,9 +77,14 @@ struct Connection {
     bool version_known = false;  // set from the CONNECT, even a rejected one
     bool backpressured = false;
     bool connect_expiry_zero = false;  // CONNECT had Session Expiry Interval 0 (5.0)
+    // The client's Topic Alias Maximum; 0: the broker must not send aliases
+    // [MQTT-3.3.2-9].
+    std::uint16_t client_alias_max = 0;
     // Client -> broker Topic Aliases, index alias-1; allocated by the first alias
     // (most connections never use one).
     std::unique_ptr<std::vector<std::string>> aliases;
+    // Broker -> client Topic Aliases; allocated when the first one is given.
+    std::unique_ptr<OutboundAliases> out_aliases;
 };
 
 enum class TimerKind : std::uint8_t { Session, Sys };
@@ -166,7 +195,8 @@ struct Engine::Impl {
     // Encodes a 5.0 PUBLISH header into `enc`; 0 when the message expired before
     // its first send or cannot be encoded.
     std::size_t encode_v5_publish_header(const detail::Connection& c, const detail::Delivery& d,
-                                         std::uint16_t packet_id, bool dup, Millis now);
+                                         std::uint16_t packet_id, bool dup, Millis now, detail::AliasUse& alias);
+    detail::AliasUse outbound_alias(const detail::Connection& c, std::string_view topic) const;
     std::uint32_t window(const detail::Connection& c) const;
     std::uint16_t next_packet_id(detail::Session& s);
     void on_ack(detail::Connection& c, mqtt::PacketType type, const mqtt::Ack& a, Millis now);
