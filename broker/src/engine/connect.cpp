@@ -56,6 +56,9 @@ void Engine::Impl::on_connect_packet(Connection& c, std::uint8_t first_byte, mqt
     }
     c.version = p.version;
     c.version_known = true;
+    // Known before any reply, so that even a refusing CONNACK respects it
+    // [MQTT-3.2.2-19]; after a CONNECT that did not decode it stays 0 (unknown).
+    if (mqtt::is_v5(p.version)) c.client_max_packet = p.props.number(PropertyId::MaximumPacketSize, 0);
     if (mqtt::Error bad = check_connect(c, p)) {
         fail(c, bad, now);  // nothing after a rejected CONNECT is processed [MQTT-3.1.4-6]
         return;
@@ -184,7 +187,6 @@ void Engine::Impl::accept_connect(Connection& c, const mqtt::Connect& p, Millis 
         s.expiry_s = p.props.number(PropertyId::SessionExpiryInterval, 0);
         c.connect_expiry_zero = s.expiry_s == 0;
         c.client_receive_max = static_cast<std::uint16_t>(p.props.number(PropertyId::ReceiveMaximum, 65535));
-        c.client_max_packet = p.props.number(PropertyId::MaximumPacketSize, 0);
         c.client_alias_max = static_cast<std::uint16_t>(p.props.number(PropertyId::TopicAliasMaximum, 0));
     } else {
         // 3.1.1: Clean Session 1 ends the session with the connection; 0 keeps it.

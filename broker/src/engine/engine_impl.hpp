@@ -152,6 +152,7 @@ struct Engine::Impl {
     std::vector<std::uint8_t> enc;
     std::vector<std::uint8_t> props_buf;
     std::vector<std::uint8_t> msg_props;
+    std::vector<std::uint8_t> reason_buf;  // the Reason String property of an error reply
     std::vector<const detail::SubEntry*> match_subs;
     std::vector<detail::SharedGroup*> match_groups;
     std::vector<detail::Target> targets;
@@ -236,8 +237,12 @@ struct Engine::Impl {
     // wire.cpp: replies. Each encodes into `enc` and sends.
     SendResult send_packet(detail::Connection& c, const mqtt::Packet& p);
     void send_ack(detail::Connection& c, mqtt::PacketType type, std::uint16_t id, mqtt::Reason reason);
-    void send_disconnect(detail::Connection& c, mqtt::Reason reason);
-    void send_connack_code(detail::Connection& c, std::uint8_t code);
+    // 5.0: `why`, when not empty, goes out as the Reason String (a sentence for the
+    // client's log) unless it would make the packet larger than the client's
+    // Maximum Packet Size [MQTT-3.2.2-19] [MQTT-3.14.2-3].
+    void send_disconnect(detail::Connection& c, mqtt::Reason reason, const char* why = "");
+    void send_connack_code(detail::Connection& c, std::uint8_t code, const char* why = "");
+    mqtt::Properties reason_string(const detail::Connection& c, const char* why, std::size_t packet_without);
 };
 
 }  // namespace mote::broker

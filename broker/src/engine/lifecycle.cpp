@@ -49,12 +49,12 @@ void Engine::Impl::fail(Connection& c, mqtt::Error e, Millis now) {
     const bool v5 = c.version_known && mqtt::is_v5(c.version);
     if (c.state == ConnState::AwaitConnect) {
         if (v5) {
-            send_connack_code(c, static_cast<std::uint8_t>(e.reason));
+            send_connack_code(c, static_cast<std::uint8_t>(e.reason), e.cause);
         } else if (c.version_known && connack_311_code(e.reason) != 0) {
             send_connack_code(c, connack_311_code(e.reason));
         }
     } else if (v5 && mqtt::is_error(e.reason)) {
-        send_disconnect(c, e.reason);
+        send_disconnect(c, e.reason, e.cause);
     }
     // A protocol-error close publishes the Will (5.0 §3.1.2.5, 3.1.1 §3.1.2.5).
     drop_connection(c, now, CloseKind::Abnormal);
@@ -266,7 +266,7 @@ void Engine::Impl::shutdown(Millis now) {
         Connection* c = find_conn(id);
         if (c == nullptr) continue;
         if (c->state == ConnState::Connected && mqtt::is_v5(c->version)) {
-            send_disconnect(*c, Reason::ServerShuttingDown);
+            send_disconnect(*c, Reason::ServerShuttingDown, "broker shutting down");
         }
         drop_connection(*c, now, CloseKind::Shutdown);
     }

@@ -1,5 +1,7 @@
 // Control-packet replies: encoded into the engine's scratch buffer and handed to Io
 // (which copies them before returning).
+#include <cstring>
+
 #include "engine/engine_impl.hpp"
 #include "engine/fast_wire.hpp"
 
@@ -35,16 +37,31 @@ void Engine::Impl::send_ack(Connection& c, PacketType type, std::uint16_t id, mq
     send_packet(c, mqtt::make_ack(type, a));
 }
 
-void Engine::Impl::send_disconnect(Connection& c, mqtt::Reason reason) {
+mqtt::Properties Engine::Impl::reason_string(const Connection& c, const char* why, std::size_t packet_without) {
+    const std::size_t len = why == nullptr ? 0 : std::strlen(why);
+    if (len == 0 || !mqtt::is_v5(c.version)) return {};
+    // The property (1 + 2 + len bytes) and the Property Length growing from one byte
+    // (0) to at most two, plus one more byte of Remaining Length at most.
+    const std::size_t with = packet_without + 3 + len + 2;
+    if (c.client_max_packet != 0 && with > c.client_max_packet) return {};
+    reason_buf.resize(3 + len);
+    mqtt::PropertyBuilder b(reason_buf.data(), reason_buf.size());
+    b.add_string(mqtt::PropertyId::ReasonString, mqtt::Bytes::of(why, len));
+    return b.view();
+}
+
+void Engine::Impl::send_disconnect(Connection& c, mqtt::Reason reason, const char* why) {
     mqtt::Disconnect d;
     d.reason = reason;
+    d.props = reason_string(c, why, 4);  // E0 RL reason property-length
     send_packet(c, mqtt::make_packet(d));
 }
 
-void Engine::Impl::send_connack_code(Connection& c, std::uint8_t code) {
+void Engine::Impl::send_connack_code(Connection& c, std::uint8_t code, const char* why) {
     mqtt::Connack a;
     a.session_present = false;  // [MQTT-3.2.2-6]: 0 with a non-zero return code
     a.code = code;
+    a.props = reason_string(c, why, 5);  // 20 RL flags code property-length
     send_packet(c, mqtt::make_packet(a));
 }
 

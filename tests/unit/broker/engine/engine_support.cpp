@@ -188,6 +188,26 @@ std::unique_ptr<Decoded> decode_sent(const Buf& wire, mqtt::Version v) {
     return d;
 }
 
+Buf without_reason_string(const Buf& wire) {
+    auto d = decode_sent(wire, mqtt::Version::V5);
+    if (d->error) return wire;
+    mqtt::Properties* props = nullptr;
+    if (d->p.type == mqtt::PacketType::Disconnect) props = &d->p.disconnect.props;
+    if (d->p.type == mqtt::PacketType::Connack) props = &d->p.connack.props;
+    if (props == nullptr) return wire;
+    std::size_t count = 0;
+    bool readable = true;
+    for (const mqtt::Property& pr : *props) {
+        ++count;
+        readable = readable && pr.id == mqtt::PropertyId::ReasonString && !pr.value.empty();
+    }
+    if (count != 1 || !readable) return wire;
+    *props = mqtt::Properties();
+    Buf out(wire.size());
+    out.resize(mqtt::encode(d->p, mqtt::Version::V5, out.data(), out.size()));
+    return out;
+}
+
 BrokerConfig Harness::default_config() {
     BrokerConfig c;
     c.log_dest = {"none"};

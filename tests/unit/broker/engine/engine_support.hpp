@@ -89,6 +89,10 @@ struct Decoded {
     Buf storage;  // the bytes `p` points into
 };
 std::unique_ptr<Decoded> decode_sent(const Buf& wire, mqtt::Version v);
+// A 5.0 error reply (DISCONNECT or CONNACK) whose only property is a non-empty
+// Reason String, re-encoded without it, so tests compare the exact bytes of the
+// rest; any other packet comes back unchanged (and fails the comparison).
+Buf without_reason_string(const Buf& wire);
 
 // One Engine with a fake Io and clock.
 class Harness {

@@ -104,7 +104,7 @@ TEST(EngineFlow, WrongAckTypeIsProtocolError) {
     h->feed(2, publish_pkt(5, 1, "t", "a", 1));
     h->io.clear();
     h->feed(1, ack_pkt(PacketType::Pubrec, 1));
-    STRCMP_EQUAL("E0 01 82", to_hex(h->sent(1)[0]).c_str());
+    STRCMP_EQUAL("E0 01 82", to_hex(without_reason_string(h->sent(1)[0])).c_str());
     CHECK(h->io.closed(1));
 }
 

@@ -97,7 +97,7 @@ TEST(EnginePublish, ReceiveMaximumExceeded) {
     for (std::uint16_t i = 1; i <= 3; ++i) h->feed(1, publish_pkt(5, 2, "t", "x", i));
     CHECK_FALSE(h->io.closed(1));
     h->feed(1, publish_pkt(5, 2, "t", "x", 4));
-    STRCMP_EQUAL("E0 01 93", to_hex(h->sent(1).back()).c_str());
+    STRCMP_EQUAL("E0 01 93", to_hex(without_reason_string(h->sent(1).back())).c_str());
     CHECK(h->io.closed(1));
 }
 
@@ -118,7 +118,7 @@ TEST(EnginePublish, TopicAliasZeroOrAboveMaximum) {
     // HOSTILE row 42 [MQTT-3.3.2-8] [MQTT-3.2.2-17]
     h->connect(1, 5, "a");
     h->feed(1, publish_pkt(5, 0, "t", "x", 0, false, W().u8(0x23).u16(11).b));
-    STRCMP_EQUAL("E0 01 94", to_hex(h->sent(1).back()).c_str());
+    STRCMP_EQUAL("E0 01 94", to_hex(without_reason_string(h->sent(1).back())).c_str());
     CHECK(h->io.closed(1));
 }
 
@@ -126,7 +126,7 @@ TEST(EnginePublish, UnmappedTopicAliasIsProtocolError) {
     // HOSTILE row 43
     h->connect(1, 5, "a");
     h->feed(1, publish_pkt(5, 0, "", "x", 0, false, W().u8(0x23).u16(2).b));
-    STRCMP_EQUAL("E0 01 82", to_hex(h->sent(1).back()).c_str());
+    STRCMP_EQUAL("E0 01 82", to_hex(without_reason_string(h->sent(1).back())).c_str());
     CHECK(h->io.closed(1));
 }
 
@@ -138,7 +138,8 @@ TEST(EnginePublish, EmptyTopicWithoutAlias) {
     h->feed(2, publish_pkt(5, 0, "", "x"));
     auto s = h->sent(2);
     LONGS_EQUAL(1, s.size());
-    CHECK(s[0] == hex("E0 01 82") || s[0] == hex("E0 01 81"));
+    const Buf reply = without_reason_string(s[0]);
+    CHECK(reply == hex("E0 01 82") || reply == hex("E0 01 81"));
     h->connect(3, 4, "b");
     h->feed(3, publish_pkt(4, 0, "", "x"));
     CHECK(h->io.closed(3));
@@ -174,7 +175,7 @@ TEST(EnginePublish, RetainUnavailable) {
     auto d = decode_sent(h->sent(1)[0], Version::V5);
     LONGS_EQUAL(0, d->p.connack.props.number(PropertyId::RetainAvailable, 1));
     h->feed(1, publish_pkt(5, 0, "t", "x", 0, true));
-    STRCMP_EQUAL("E0 01 9A", to_hex(h->sent(1).back()).c_str());
+    STRCMP_EQUAL("E0 01 9A", to_hex(without_reason_string(h->sent(1).back())).c_str());
     LONGS_EQUAL(0, h->engine->stats().retained_messages);
 }
 

@@ -64,7 +64,7 @@ TEST(EngineSubscribe, SharedWithNoLocalIsProtocolError) {
     // HOSTILE row 56 [MQTT-3.8.3-4], no side effect from the other entries.
     h->connect(1, 5, "a");
     h->feed(1, subscribe_pkt(5, 1, {{"ok", 0}, {"$share/p/p", 0x04}}));
-    STRCMP_EQUAL("E0 01 82", to_hex(h->sent(1)[0]).c_str());
+    STRCMP_EQUAL("E0 01 82", to_hex(without_reason_string(h->sent(1)[0])).c_str());
     CHECK(h->io.closed(1));
     LONGS_EQUAL(0, h->engine->stats().subscriptions);
 }
