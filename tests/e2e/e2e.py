@@ -8,8 +8,9 @@
 
 Brokers run on 127.0.0.1 on a free port, started and stopped (by PID) here.
 mps2/arm use mote-broker and fall back to mosquitto only when mote-broker is not
-built, saying so. The telemetry is checked by an independent subscriber
-(mosquitto_sub); commands go in with mosquitto_pub.
+built, saying so. The telemetry is checked by independent subscribers (Eclipse
+Paho C++ for the sensors, mosquitto_sub for the host client); commands go in with
+mosquitto_pub.
 """
 import json
 import os
@@ -120,15 +121,21 @@ class Broker:
 
 
 class Subscriber:
-    """mosquitto_sub in debug mode: ready once its SUBACK arrived; records
-    (monotonic time, topic, payload) for every message."""
+    """An independent subscriber at QoS 1, ready once its SUBACK arrived; records
+    (monotonic time, topic, payload) for every message. `client` is "mosquitto"
+    (mosquitto_sub in debug mode) or "paho" (tests/e2e/paho_subscriber.cpp, Eclipse
+    Paho C++)."""
 
-    def __init__(self, port, topic, version=5, cafile=None):
-        # stdbuf: mosquitto_sub block-buffers its stdout into a pipe.
-        cmd = ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", topic, "-q", "1", "-v", "-d",
-               "-V", "mqttv5" if version == 5 else "mqttv311"]
-        if cafile:
-            cmd += ["--cafile", cafile, "--insecure"]  # --insecure: the name is "localhost", we dial 127.0.0.1
+    def __init__(self, port, topic, version=5, cafile=None, client="mosquitto"):
+        if client == "paho":
+            cmd = [ENV["E2E_PAHO_SUB"], "127.0.0.1", str(port), topic, str(version)]
+        else:
+            # stdbuf: mosquitto_sub block-buffers its stdout into a pipe.
+            cmd = ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", topic, "-q", "1",
+                   "-v", "-d", "-V", "mqttv5" if version == 5 else "mqttv311"]
+            if cafile:
+                cmd += ["--cafile", cafile, "--insecure"]  # --insecure: the name is "localhost", we dial 127.0.0.1
+        self.name = "Paho C++" if client == "paho" else "mosquitto_sub"
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         self.msgs = []
         self.ready = threading.Event()
@@ -136,20 +143,19 @@ class Subscriber:
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
         if not self.ready.wait(10):
-            fail("mosquitto_sub did not subscribe")
+            fail("%s did not subscribe" % self.name)
 
     def _read(self):
         for line in self.proc.stdout:
             line = line.rstrip("\n")
-            if line.startswith("Client "):
-                if "received SUBACK" in line:
-                    self.ready.set()
-                continue
-            if line.startswith("Subscribed") or " " not in line:
-                continue
-            topic, payload = line.split(" ", 1)
-            with self.lock:
-                self.msgs.append((time.monotonic(), topic, payload))
+            if line == "ready" or (line.startswith("Client ") and "received SUBACK" in line):
+                self.ready.set()
+            elif line.startswith("paho-sub:"):
+                log(line)  # the Paho subscriber's own error message
+            elif not line.startswith(("Client ", "Subscribed")) and " " in line:
+                topic, payload = line.split(" ", 1)
+                with self.lock:
+                    self.msgs.append((time.monotonic(), topic, payload))
 
     def snapshot(self):
         with self.lock:
@@ -199,7 +205,7 @@ def test_host(kind, version, qos, tls=False):
 
 def check_sensor(broker, sensor_id, proc, label):
     """Telemetry arrives, period=100 speeds it up, stop makes the program exit 0."""
-    sub = Subscriber(broker.port, "sensors/%s/temperature" % sensor_id)
+    sub = Subscriber(broker.port, "sensors/%s/temperature" % sensor_id, client="paho")
     try:
         deadline = time.monotonic() + 30
         while len(sub.snapshot()) < 5 and time.monotonic() < deadline:
@@ -244,8 +250,8 @@ def check_sensor(broker, sensor_id, proc, label):
             fail("%s did not stop" % label)
         if rc != 0:
             fail("%s exited %d after stop" % (label, rc))
-        log("ok: %s via %s: %d telemetry messages, rate change seen, clean stop (exit 0)"
-            % (label, broker.kind, len(all_seqs)))
+        log("ok: %s via %s: %d telemetry messages seen by %s, rate change seen, clean stop (exit 0)"
+            % (label, broker.kind, len(all_seqs), sub.name))
     finally:
         sub.stop()
 
