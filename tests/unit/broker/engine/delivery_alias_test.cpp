@@ -13,10 +13,6 @@ using mote::mqtt::Version;
 
 namespace {
 
-std::string topic_of(const Decoded& d) { return std::string(d.p.publish.topic.chars(), d.p.publish.topic.size); }
-std::string payload_of(const Decoded& d) {
-    return std::string(d.p.publish.payload.chars(), d.p.publish.payload.size);
-}
 // The Topic Alias of a decoded PUBLISH; 0 when it carries none.
 std::uint32_t alias_of(const Decoded& d) {
     Property p;

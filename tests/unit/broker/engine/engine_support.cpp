@@ -188,6 +188,12 @@ std::unique_ptr<Decoded> decode_sent(const Buf& wire, mqtt::Version v) {
     return d;
 }
 
+std::string topic_of(const Decoded& d) { return std::string(d.p.publish.topic.chars(), d.p.publish.topic.size); }
+
+std::string payload_of(const Decoded& d) {
+    return std::string(d.p.publish.payload.chars(), d.p.publish.payload.size);
+}
+
 Buf without_reason_string(const Buf& wire) {
     auto d = decode_sent(wire, mqtt::Version::V5);
     if (d->error) return wire;

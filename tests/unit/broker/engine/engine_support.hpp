@@ -89,6 +89,9 @@ struct Decoded {
     Buf storage;  // the bytes `p` points into
 };
 std::unique_ptr<Decoded> decode_sent(const Buf& wire, mqtt::Version v);
+// The Topic Name and payload of a decoded PUBLISH, as strings.
+std::string topic_of(const Decoded& d);
+std::string payload_of(const Decoded& d);
 // A 5.0 error reply (DISCONNECT or CONNACK) whose only property is a non-empty
 // Reason String, re-encoded without it, so tests compare the exact bytes of the
 // rest; any other packet comes back unchanged (and fails the comparison).

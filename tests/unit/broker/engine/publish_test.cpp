@@ -10,13 +10,6 @@ using mote::mqtt::PacketType;
 using mote::mqtt::PropertyId;
 using mote::mqtt::Version;
 
-namespace {
-std::string payload_of(const Decoded& d) {
-    return std::string(d.p.publish.payload.chars(), d.p.publish.payload.size);
-}
-std::string topic_of(const Decoded& d) { return std::string(d.p.publish.topic.chars(), d.p.publish.topic.size); }
-}  // namespace
-
 TEST_GROUP(EnginePublish) {
     std::unique_ptr<Harness> h;
     void setup() override { h = std::make_unique<Harness>(); }
