@@ -1,5 +1,7 @@
 #include "engine/session_store.hpp"
 
+#include <cstdlib>
+
 namespace mote::broker::detail {
 
 Session* MemorySessionStore::find(const std::string& client_id) {
@@ -10,9 +12,12 @@ Session* MemorySessionStore::find(const std::string& client_id) {
 Session& MemorySessionStore::create(const std::string& client_id) {
     auto s = std::make_unique<Session>();
     s->client_id = client_id;
-    Session& ref = *s;
-    sessions_.emplace(std::string_view(ref.client_id), std::move(s));
-    return ref;
+    // The key views the session's own client_id, so an existing entry must not be
+    // kept in place of the new session (emplace would keep it and free `s`): the
+    // caller has checked find() first; a second create() is a broken invariant.
+    auto [it, inserted] = sessions_.try_emplace(std::string_view(s->client_id), std::move(s));
+    if (!inserted) std::abort();
+    return *it->second;
 }
 
 void MemorySessionStore::erase(const std::string& client_id) {
