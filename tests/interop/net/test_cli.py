@@ -636,6 +636,54 @@ class SlowConsumer(unittest.TestCase):
         finally:
             self.assertEqual(b.stop(), 0)
 
+    def test_slow_reader_gets_every_byte_through_partial_writes(self):
+        # 10 MB of QoS 0 messages toward a subscriber with a 4 KB receive buffer that
+        # reads 4 KB at a time: more than the kernel's send buffer holds, so the
+        # broker's writes to it end part-way through packets again and again, and its
+        # output cap pushes back into the session queue. Every message must still
+        # arrive once, whole and in order, and the subscriber must not be taken for a
+        # slow consumer (the cap counts the bytes the broker holds, not bytes sent).
+        b = start_broker()
+        count, size = 160, 65536
+        try:
+            sub = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sub.connect((HOST, b.port))
+            sub.sendall(connect_packet(4, "slowsub"))
+            self.assertEqual(read_packet(sub), (0x20, b"\x00\x00"))
+            sub.sendall(bytes.fromhex("82090001000470772F2300"))  # SUBSCRIBE pw/# QoS 0
+            self.assertEqual(read_packet(sub), (0x90, b"\x00\x01\x00"))
+            pub = socket.create_connection((HOST, b.port))
+            pub.sendall(connect_packet(4, "fastpub"))
+            self.assertEqual(read_packet(pub), (0x20, b"\x00\x00"))
+            for i in range(count):
+                pub.sendall(publish_packet("pw/t", i.to_bytes(4, "big") * (size // 4)))
+            pub.sendall(PINGREQ)
+            self.assertEqual(read_packet(pub, timeout=30), (0xD0, b""))
+            header = publish_packet("pw/t", b"\x00" * size)[:-size]  # 30 RL 00 04 'pw/t'
+            want = len(header) + size
+            buf, got = b"", 0
+            deadline = time.monotonic() + 60
+            sub.settimeout(5)
+            while got < count and time.monotonic() < deadline:
+                chunk = sub.recv(4096)
+                self.assertTrue(chunk, "the broker closed the slow subscriber after %d messages" % got)
+                buf += chunk
+                while len(buf) >= want:
+                    self.assertEqual(buf[:len(header)], header, "message %d: bad header" % got)
+                    self.assertEqual(buf[len(header):want], got.to_bytes(4, "big") * (size // 4),
+                                     "message %d arrived damaged or out of order" % got)
+                    buf = buf[want:]
+                    got += 1
+                time.sleep(0.0002)
+            self.assertEqual(got, count)
+            self.assertEqual(buf, b"")
+            sub.sendall(PINGREQ)
+            self.assertEqual(read_packet(sub), (0xD0, b""))
+            sub.close()
+            pub.close()
+        finally:
+            self.assertEqual(b.stop(), 0)
 
 class Signals(unittest.TestCase):
     def test_sigterm_sends_disconnect_0x8b_and_exits_0(self):
