@@ -605,24 +605,36 @@ def publish_packet(topic, payload):
 
 
 class SlowConsumer(unittest.TestCase):
+    def small_buffer_subscriber(self, port, client_id, subscribe_hex):
+        """A 3.1.1 connection with a 4 KB receive buffer, connected and sent the
+        SUBSCRIBE given in hex; returns (socket, the broker's reply to it)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((HOST, port))
+        sock.sendall(connect_packet(4, client_id))
+        self.assertEqual(read_packet(sock), (0x20, b"\x00\x00"))
+        sock.sendall(bytes.fromhex(subscribe_hex))
+        return sock, read_packet(sock)
+
+    def publisher(self, port, client_id):
+        """A plain 3.1.1 connection, connected."""
+        sock = socket.create_connection((HOST, port))
+        sock.sendall(connect_packet(4, client_id))
+        self.assertEqual(read_packet(sock), (0x20, b"\x00\x00"))
+        return sock
+
     def test_subscriber_that_never_reads_does_not_grow_the_broker(self):
         # STYLE #13: output per connection is capped; a client that never reads is
         # throttled or disconnected, and the broker's memory stays bounded. The
         # engine's own queue for the slow session is bounded by max_queued_bytes.
         b = start_broker(["max_queued_bytes 2000000"])
         try:
-            slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            slow.connect((HOST, b.port))
-            slow.sendall(connect_packet(4, "slow"))
-            self.assertEqual(read_packet(slow), (0x20, b"\x00\x00"))
-            slow.sendall(bytes.fromhex("820800010003742F2300"))  # SUBSCRIBE t/# QoS 0
-            self.assertEqual(read_packet(slow)[0], 0x90)
+            # SUBSCRIBE t/# QoS 0
+            slow, suback = self.small_buffer_subscriber(b.port, "slow", "820800010003742F2300")
+            self.assertEqual(suback[0], 0x90)
             time.sleep(0.2)
             before = rss_kb(b.proc.pid)
-            pub = socket.create_connection((HOST, b.port))
-            pub.sendall(connect_packet(4, "fast"))
-            self.assertEqual(read_packet(pub), (0x20, b"\x00\x00"))
+            pub = self.publisher(b.port, "fast")
             msg = publish_packet("t/x", b"\xAB" * 65536)
             for _ in range(1600):  # 100 MB toward a reader that takes nothing
                 pub.sendall(msg)
@@ -646,16 +658,10 @@ class SlowConsumer(unittest.TestCase):
         b = start_broker()
         count, size = 160, 65536
         try:
-            sub = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            sub.connect((HOST, b.port))
-            sub.sendall(connect_packet(4, "slowsub"))
-            self.assertEqual(read_packet(sub), (0x20, b"\x00\x00"))
-            sub.sendall(bytes.fromhex("82090001000470772F2300"))  # SUBSCRIBE pw/# QoS 0
-            self.assertEqual(read_packet(sub), (0x90, b"\x00\x01\x00"))
-            pub = socket.create_connection((HOST, b.port))
-            pub.sendall(connect_packet(4, "fastpub"))
-            self.assertEqual(read_packet(pub), (0x20, b"\x00\x00"))
+            # SUBSCRIBE pw/# QoS 0
+            sub, suback = self.small_buffer_subscriber(b.port, "slowsub", "82090001000470772F2300")
+            self.assertEqual(suback, (0x90, b"\x00\x01\x00"))
+            pub = self.publisher(b.port, "fastpub")
             for i in range(count):
                 pub.sendall(publish_packet("pw/t", i.to_bytes(4, "big") * (size // 4)))
             pub.sendall(PINGREQ)
