@@ -34,10 +34,6 @@ TEST_GROUP(EngineOutboundAlias) {
     std::unique_ptr<Harness> h;
     void setup() override { h = std::make_unique<Harness>(); }
     void teardown() override { h.reset(); }
-    void sub(ConnectionId id, std::uint8_t level, const std::string& filter, std::uint8_t opts) {
-        h->feed(id, subscribe_pkt(level, 1, {{filter, opts}}));
-        h->io.clear();
-    }
     void pub(const std::string& topic, const std::string& payload) {
         h->feed(9, publish_pkt(5, 0, topic, payload));
     }
@@ -46,7 +42,7 @@ TEST_GROUP(EngineOutboundAlias) {
 TEST(EngineOutboundAlias, TopicSentOnceThenReplacedByItsAlias) {
     h->connect(1, with_alias_max("sub", 2));
     h->connect(9, 5, "pub");
-    sub(1, 5, "s/#", 0);
+    h->subscribe(1, 5, "s/#", 0);
     pub("s/one", "1");
     pub("s/one", "2");
     pub("s/two", "3");
@@ -77,7 +73,7 @@ TEST(EngineOutboundAlias, TopicSentOnceThenReplacedByItsAlias) {
 TEST(EngineOutboundAlias, ExactBytesOfTheAliasedForm) {
     h->connect(1, with_alias_max("sub", 1));
     h->connect(9, 5, "pub");
-    sub(1, 5, "a/b", 0);
+    h->subscribe(1, 5, "a/b", 0);
     pub("a/b", "x");
     pub("a/b", "y");
     auto s = h->sent(1);
@@ -94,9 +90,9 @@ TEST(EngineOutboundAlias, NoAliasWithoutTopicAliasMaximum) {
     h->connect(2, with_alias_max("zero", 0));
     h->connect(3, 4, "v311");
     h->connect(9, 5, "pub");
-    sub(1, 5, "t", 0);
-    sub(2, 5, "t", 0);
-    sub(3, 4, "t", 0);
+    h->subscribe(1, 5, "t", 0);
+    h->subscribe(2, 5, "t", 0);
+    h->subscribe(3, 4, "t", 0);
     pub("t", "1");
     pub("t", "2");
     for (ConnectionId id : {ConnectionId{1}, ConnectionId{2}}) {
@@ -117,7 +113,7 @@ TEST(EngineOutboundAlias, AliasesArePerConnection) {
     // resumed session starts with topics in full again, redelivery included.
     h->connect(1, with_alias_max("sub", 4, false));
     h->connect(9, 5, "pub");
-    sub(1, 5, "t", 1);
+    h->subscribe(1, 5, "t", 1);
     pub("t", "1");
     h->feed(9, publish_pkt(5, 1, "t", "2", 5));  // QoS 1, left unacknowledged
     auto before = h->publishes(1, Version::V5);
@@ -143,7 +139,7 @@ TEST(EngineOutboundAlias, MessageTooLargeForTheClientTakesNoAlias) {
     o.props = W().u8(0x22).u16(2).u8(0x27).u32(20).b;  // + Maximum Packet Size 20
     h->connect(1, o);
     h->connect(9, 5, "pub");
-    sub(1, 5, "big/#", 0);
+    h->subscribe(1, 5, "big/#", 0);
     pub("big/a", std::string(40, 'x'));  // dropped for the client
     pub("big/a", "ok");
     auto p = h->publishes(1, Version::V5);

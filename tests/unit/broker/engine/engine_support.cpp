@@ -267,6 +267,11 @@ void Harness::connect(ConnectionId id, std::uint8_t level, const std::string& cl
     connect(id, o);
 }
 
+void Harness::subscribe(ConnectionId id, std::uint8_t level, const std::string& filter, std::uint8_t opts) {
+    feed(id, subscribe_pkt(level, 1, {{filter, opts}}));
+    io.clear();
+}
+
 std::vector<std::unique_ptr<Decoded>> Harness::publishes(ConnectionId id, mqtt::Version v) const {
     std::vector<std::unique_ptr<Decoded>> out;
     for (const Buf& b : sent(id)) {

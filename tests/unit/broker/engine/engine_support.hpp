@@ -112,6 +112,9 @@ public:
     // Opens `id`, connects, checks the CONNACK is a success and clears the Io log.
     void connect(ConnectionId id, const ConnectOpts& o);
     void connect(ConnectionId id, std::uint8_t level, const std::string& client_id, bool clean = true);
+    // Subscribes `id` to one filter (`opts`: the Subscription Options byte) and
+    // clears the Io log, SUBACK included.
+    void subscribe(ConnectionId id, std::uint8_t level, const std::string& filter, std::uint8_t opts);
 
     std::vector<Buf> sent(ConnectionId id) const { return io.sent(id); }
     // Decoded PUBLISH packets sent to `id`.

@@ -14,10 +14,6 @@ TEST_GROUP(EnginePublish) {
     std::unique_ptr<Harness> h;
     void setup() override { h = std::make_unique<Harness>(); }
     void teardown() override { h.reset(); }
-    void sub(ConnectionId id, std::uint8_t level, const std::string& filter, std::uint8_t opts) {
-        h->feed(id, subscribe_pkt(level, 1, {{filter, opts}}));
-        h->io.clear();
-    }
 };
 
 TEST(EnginePublish, Qos0RoutedWithExactBytesV311) {
@@ -39,7 +35,7 @@ TEST(EnginePublish, Qos1AckedAndDowngraded) {
     // [MQTT-3.8.4-8]: delivered at min(published QoS, granted QoS).
     h->connect(1, 4, "sub");
     h->connect(2, 4, "pub");
-    sub(1, 4, "t", 0);
+    h->subscribe(1, 4, "t", 0);
     h->feed(2, publish_pkt(4, 1, "t", "x", 7));
     STRCMP_EQUAL("40 02 00 07", to_hex(h->sent(2)[0]).c_str());
     STRCMP_EQUAL("30 04 00 01 74 78", to_hex(h->sent(1)[0]).c_str());
@@ -49,7 +45,7 @@ TEST(EnginePublish, Qos2ExactlyOnceOnward) {
     // [MQTT-4.3.3-10], HOSTILE row 48: PUBREC every time, one onward delivery.
     h->connect(1, 5, "sub");
     h->connect(2, 5, "pub");
-    sub(1, 5, "t", 2);
+    h->subscribe(1, 5, "t", 2);
     for (int i = 0; i < 5; ++i) h->feed(2, publish_pkt(5, 2, "t", "x", 9, false, {}, i > 0));
     h->feed(2, publish_pkt(5, 2, "other", "y", 9));  // same id, different topic
     auto acks = h->sent(2);
@@ -97,7 +93,7 @@ TEST(EnginePublish, ReceiveMaximumExceeded) {
 TEST(EnginePublish, TopicAliasInbound) {
     h->connect(1, 5, "sub");
     h->connect(2, 5, "pub");
-    sub(1, 5, "long/topic", 0);
+    h->subscribe(1, 5, "long/topic", 0);
     h->feed(2, publish_pkt(5, 0, "long/topic", "1", 0, false, W().u8(0x23).u16(3).b));
     h->feed(2, publish_pkt(5, 0, "", "2", 0, false, W().u8(0x23).u16(3).b));
     auto p = h->publishes(1, Version::V5);
@@ -126,7 +122,7 @@ TEST(EnginePublish, UnmappedTopicAliasIsProtocolError) {
 TEST(EnginePublish, EmptyTopicWithoutAlias) {
     // HOSTILE row 40: v5 0x82 (or 0x81), 3.1.1 close; never forwarded.
     h->connect(1, 4, "spy");
-    sub(1, 4, "#", 0);
+    h->subscribe(1, 4, "#", 0);
     h->connect(2, 5, "a");
     h->feed(2, publish_pkt(5, 0, "", "x"));
     auto s = h->sent(2);
@@ -142,7 +138,7 @@ TEST(EnginePublish, EmptyTopicWithoutAlias) {
 TEST(EnginePublish, WildcardTopicNeverForwarded) {
     // HOSTILE row 39 [MQTT-3.3.2-2]
     h->connect(1, 4, "spy");
-    sub(1, 4, "#", 0);
+    h->subscribe(1, 4, "#", 0);
     h->connect(2, 5, "a");
     h->feed(2, publish_pkt(5, 0, "+opic", "payload"));
     CHECK(h->io.closed(2));
@@ -178,7 +174,7 @@ TEST(EnginePublish, MessageSizeLimit) {
     cfg.message_size_limit = 4;
     h = std::make_unique<Harness>(cfg);
     h->connect(1, 4, "spy");
-    sub(1, 4, "#", 2);
+    h->subscribe(1, 4, "#", 2);
     h->connect(2, 5, "a");
     h->feed(2, publish_pkt(5, 1, "t", "12345", 5));
     STRCMP_EQUAL("40 03 00 05 97", to_hex(h->sent(2)[0]).c_str());
@@ -195,7 +191,7 @@ TEST(EnginePublish, MessageSizeLimit) {
 TEST(EnginePublish, SysTopicsFromClientsNotForwarded) {
     // HOSTILE row 50
     h->connect(1, 4, "spy");
-    sub(1, 4, "$SYS/#", 0);
+    h->subscribe(1, 4, "$SYS/#", 0);
     h->connect(2, 4, "a");
     h->feed(2, publish_pkt(4, 1, "$SYS/broker/fake", "x", 1, true));
     STRCMP_EQUAL("40 02 00 01", to_hex(h->sent(2)[0]).c_str());
@@ -208,7 +204,7 @@ TEST(EnginePublish, DollarTopicsNotMatchedByLeadingWildcards) {
     h->connect(1, 4, "spy");
     h->feed(1, subscribe_pkt(4, 1, {{"#", 0}, {"+/x", 0}}));
     h->connect(2, 4, "dollar");
-    sub(2, 4, "$foo/x", 0);
+    h->subscribe(2, 4, "$foo/x", 0);
     h->io.clear();
     h->connect(3, 4, "a");
     h->feed(3, publish_pkt(4, 0, "$foo/x", "1"));
@@ -266,7 +262,7 @@ TEST(EnginePublish, PropertiesForwardedInOrder) {
     // [MQTT-3.3.2-17] [MQTT-3.3.2-18] user properties in order, and payload format,
     // content type, response topic and correlation data passed through.
     h->connect(1, 5, "sub");
-    sub(1, 5, "t", 0);
+    h->subscribe(1, 5, "t", 0);
     h->connect(2, 5, "pub");
     Buf props = W().u8(0x26).str("k").str("1").u8(0x01).u8(1).u8(0x03).str("text/plain")
                     .u8(0x08).str("reply/x").u8(0x09).str("cid").u8(0x26).str("k").str("2").b;
@@ -286,7 +282,7 @@ TEST(EnginePublish, PropertiesForwardedInOrder) {
 
 TEST(EnginePublish, V5PublishToV311SubscriberHasNoProperties) {
     h->connect(1, 4, "old");
-    sub(1, 4, "t", 0);
+    h->subscribe(1, 4, "t", 0);
     h->connect(2, 5, "new");
     h->feed(2, publish_pkt(5, 0, "t", "x", 0, false, W().u8(0x26).str("k").str("v").b));
     STRCMP_EQUAL("30 04 00 01 74 78", to_hex(h->sent(1)[0]).c_str());
@@ -297,9 +293,9 @@ TEST(EnginePublish, MaximumPacketSizeOfSubscriber) {
     ConnectOpts small = co(5, "small");
     small.props = W().u8(0x27).u32(20).b;
     h->connect(1, small);
-    sub(1, 5, "t", 1);
+    h->subscribe(1, 5, "t", 1);
     h->connect(2, 5, "big");
-    sub(2, 5, "t", 1);
+    h->subscribe(2, 5, "t", 1);
     h->connect(3, 5, "pub");
     h->feed(3, publish_pkt(5, 1, "t", std::string(40, 'x'), 1));
     LONGS_EQUAL(0, h->publishes(1, Version::V5).size());
@@ -313,7 +309,7 @@ TEST(EnginePublish, ExpiredMessageNotQueuedForDelivery) {
     ConnectOpts o = co(5, "off", false);
     o.props = W().u8(0x11).u32(600).b;
     h->connect(1, o);
-    sub(1, 5, "t", 1);
+    h->subscribe(1, 5, "t", 1);
     h->close(1);
     h->connect(2, 5, "pub");
     h->feed(2, publish_pkt(5, 1, "t", "short", 1, false, W().u8(0x02).u32(5).b));
