@@ -226,12 +226,14 @@ bool Engine::Impl::send_publish(Connection& c, const Delivery& d, std::uint16_t 
 detail::AliasUse Engine::Impl::outbound_alias(const Connection& c, std::string_view topic) const {
     detail::AliasUse use;
     if (c.client_alias_max == 0) return use;
-    const std::size_t given = c.out_aliases ? c.out_aliases->by_topic.size() : 0;
+    std::size_t given = 0;
     if (c.out_aliases) {
-        if (auto it = c.out_aliases->by_topic.find(topic); it != c.out_aliases->by_topic.end()) {
+        const auto& table = c.out_aliases->by_topic;
+        if (auto it = table.find(topic); it != table.end()) {
             use.alias = it->second;
             return use;
         }
+        given = table.size();
     }
     if (given >= c.client_alias_max) return use;  // the client's table is full
     // Alias values run from 1 to the client's maximum [MQTT-3.3.2-9] [MQTT-3.3.2-10].

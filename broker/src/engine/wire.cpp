@@ -33,7 +33,7 @@ void Engine::Impl::send_ack(Connection& c, PacketType type, std::uint16_t id, mq
     }
     mqtt::Ack a;
     a.packet_id = id;
-    a.reason = mqtt::is_v5(c.version) ? reason : mqtt::Reason::Success;
+    a.reason = reason;  // only 5.0 with a non-zero code gets here
     send_packet(c, mqtt::make_ack(type, a));
 }
 
