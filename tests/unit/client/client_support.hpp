@@ -2,6 +2,10 @@
 // delivered in configurable splits, outgoing bytes recorded per connection), a fake
 // clock, broker-side packet builders made with the codec, and a Rig that wires a
 // Client to them and records events and messages.
+//
+// The same tests build against the 3.1.1-only client (CMake -DMOTE_MQTT5=OFF, which
+// makes MOTE_MQTT_V5 0 for the codec and the client): there kVersions holds 3.1.1
+// alone, and the tests of 5.0 features are compiled out with #if MOTE_MQTT_V5.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <CppUTest/TestHarness.h>
+
 #include "mote/client/client.hpp"
 #include "mote/common/codec.hpp"
 #include "mote/common/framer.hpp"
@@ -21,6 +27,28 @@ namespace client_test {
 namespace mq = mote::mqtt;
 namespace mc = mote::client;
 using Buf = std::vector<std::uint8_t>;
+
+// The protocol versions this build of the client speaks, and kAnyVersion for tests
+// of behaviour that does not depend on the version (5.0 where it is built, as these
+// tests always used, so that the 3.1.1-only build runs them too).
+#if MOTE_MQTT_V5
+inline constexpr mq::Version kVersions[] = {mq::Version::V3_1_1, mq::Version::V5};
+inline constexpr mq::Version kAnyVersion = mq::Version::V5;
+#else
+inline constexpr mq::Version kVersions[] = {mq::Version::V3_1_1};
+inline constexpr mq::Version kAnyVersion = mq::Version::V3_1_1;
+#endif
+
+// The broker-side builders and Sent::decode() use this build's codec. A 3.1.1-only
+// codec has no 5.0 layout, so there a Version::V5 packet would not be what the test
+// means: only tests of 5.0 features (compiled out in that build) may ask for one.
+inline void expect_built(mq::Version v) {
+#if MOTE_MQTT_V5
+    (void)v;
+#else
+    CHECK_TEXT(v != mq::Version::V5, "a 5.0 packet in the 3.1.1-only build");
+#endif
+}
 
 struct FakeClock {
     std::uint32_t t = 1000;
@@ -89,6 +117,7 @@ struct Sent {
     Buf body;
     mq::PacketType type() const { return static_cast<mq::PacketType>(first >> 4); }
     mq::Packet decode(mq::Version v) const {
+        expect_built(v);
         mq::Packet p;
         mq::DecodeOptions o;
         o.version = v;
@@ -120,6 +149,7 @@ inline mq::Bytes B(const char* s) { return mq::Bytes::of(s, std::strlen(s)); }
 inline std::string S(mq::Bytes b) { return std::string(b.chars(), b.size); }
 
 inline Buf connack(mq::Version v, bool session_present, std::uint8_t code, mq::Properties props = {}) {
+    expect_built(v);
     mq::Connack c;
     c.session_present = session_present;
     c.code = code;
@@ -131,6 +161,7 @@ inline Buf connack(mq::Version v, bool session_present, std::uint8_t code, mq::P
 
 inline Buf publish(mq::Version v, std::uint8_t qos, std::uint16_t id, const char* topic, const char* payload,
                    bool dup = false, mq::Properties props = {}) {
+    expect_built(v);
     mq::Publish p;
     p.qos = qos;
     p.packet_id = id;
@@ -145,6 +176,7 @@ inline Buf publish(mq::Version v, std::uint8_t qos, std::uint16_t id, const char
 
 inline Buf ack(mq::PacketType type, mq::Version v, std::uint16_t id, mq::Reason r = mq::Reason::Success,
                mq::Properties props = {}) {
+    expect_built(v);
     mq::Ack a;
     a.packet_id = id;
     a.reason = r;
@@ -156,6 +188,7 @@ inline Buf ack(mq::PacketType type, mq::Version v, std::uint16_t id, mq::Reason 
 
 inline Buf suback(mq::PacketType type, mq::Version v, std::uint16_t id, const Buf& codes,
                   mq::Properties props = {}) {
+    expect_built(v);
     mq::SubackLike s;
     s.packet_id = id;
     s.codes = mq::Bytes(codes.data(), codes.size());
