@@ -138,6 +138,36 @@ TEST(ClientConnect, V5ConnackPropertiesAreRespected) {
     sent = take_sent(r.t);
     STRCMP_EQUAL("auto-42", S(sent.at(0).decode(Version::V5).connect.client_id).c_str());
 }
+#else
+// The 3.1.1-only build has no 5.0, and Options::version = V5 must not quietly speak
+// something else: the CONNECT cannot be encoded, so each attempt opens the link,
+// closes it without writing a byte, reports Disconnected with Implementation Specific
+// Error and backs off.
+TEST(ClientConnect, V5CannotBeUsedInThe311OnlyBuild) {
+    Rig<> r(Version::V5);
+    CHECK(r.make().publish(B("t"), B("x"), 1, false) == mc::Status::Ok);
+    r.cl->start();
+    r.poll();
+    LONGS_EQUAL(1, r.t.opens);
+    LONGS_EQUAL(0, r.t.out.size());
+    LONGS_EQUAL(1, r.t.closes);
+    CHECK(r.cl->state() == mc::ConnState::Backoff);
+    CHECK(r.cl->stats().last_error == mq::Reason::ImplementationSpecificError);
+    LONGS_EQUAL(1, r.events.size());
+    CHECK(r.events[0].type == mc::EventType::Disconnected);
+    CHECK(r.events[0].reason == mq::Reason::ImplementationSpecificError);
+    r.advance(40);  // below the minimum half-delay of 50 ms
+    LONGS_EQUAL(1, r.t.opens);
+    // The next attempt, after the backoff, ends the same way; the message stays queued.
+    r.reopen();
+    LONGS_EQUAL(2, r.t.opens);
+    LONGS_EQUAL(0, r.t.out.size());
+    LONGS_EQUAL(2, r.t.closes);
+    CHECK(r.cl->state() == mc::ConnState::Backoff);
+    LONGS_EQUAL(0, r.count(mc::EventType::Connected));
+    LONGS_EQUAL(2, r.count(mc::EventType::Disconnected));
+    LONGS_EQUAL(1, r.cl->queued());
+}
 #endif
 
 TEST_GROUP(ClientPublishOut){};
