@@ -205,6 +205,22 @@ TEST(ClientHostile, C9_ReceiveMaximumExceeded) {
 }
 #endif
 
+// C9 on 3.1.1, which has no Receive Maximum to announce: a QoS 2 PUBLISH beyond the
+// incoming table still closes the link rather than being delivered without the state
+// that keeps it exactly once.
+TEST(ClientHostile, C9_Qos2TableFull311) {
+    Rig<> r(Version::V3_1_1);
+    r.connect();
+    for (std::uint16_t id = 1; id <= mc::DefaultLimits::inflight; ++id) {
+        r.feed(publish(Version::V3_1_1, 2, id, "t", "x"));
+    }
+    CHECK(r.cl->connected());
+    r.feed(publish(Version::V3_1_1, 2, 100, "t", "x"));
+    LONGS_EQUAL(mc::DefaultLimits::inflight, r.msgs.size());
+    CHECK(r.cl->stats().last_error == Reason::ImplementationSpecificError);
+    EXPECT_CLOSED(r, Reason::ImplementationSpecificError);
+}
+
 // C10 is in client_flows_test.cpp (QoS 2 duplicate delivered once).
 
 // C11: unsolicited and unknown-id acks are ignored; the flows are untouched.
