@@ -152,4 +152,16 @@ std::size_t encode_suback(PacketType type, const SubackLike& p, Version v, std::
     });
 }
 
+std::size_t encode_one_filter(PacketType type, std::uint16_t packet_id, Bytes filter, SubscribeOptions options,
+                              Version v, std::uint8_t* buf, std::size_t cap) {
+    const bool subscribe = type == PacketType::Subscribe;
+    if ((!subscribe && type != PacketType::Unsubscribe) || wire::v5(v) != is_v5(v)) return 0;
+    return wire::write_packet(wire::first_byte(type, 2), buf, cap, [&](Writer& w) {
+        w.u16(packet_id);
+        if (wire::v5(v)) w.u8(0);  // Property Length 0
+        w.prefixed(filter);
+        if (subscribe) w.u8(wire::v5(v) ? options.to_byte() : static_cast<std::uint8_t>(options.qos & 3u));
+    });
+}
+
 }  // namespace mote::mqtt

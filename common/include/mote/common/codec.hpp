@@ -108,6 +108,12 @@ std::size_t encode_unsubscribe(const Unsubscribe& p, Version v, std::uint8_t* bu
 std::size_t encode_disconnect(const Disconnect& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_auth(const Auth& p, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_ping(PacketType type, std::uint8_t* buf, std::size_t cap);  // 2 bytes
+// A SUBSCRIBE (type Subscribe) or UNSUBSCRIBE (type Unsubscribe) for one filter and
+// no properties: the same bytes as encode_subscribe()/encode_unsubscribe() with a
+// one-entry list (`options` goes into a SUBSCRIBE only), without building the packet
+// and list first. A client that sends one filter per packet links only this.
+std::size_t encode_one_filter(PacketType type, std::uint16_t packet_id, Bytes filter, SubscribeOptions options,
+                              Version v, std::uint8_t* buf, std::size_t cap);
 
 // Variable Byte Integer helpers (§1.5.5).
 std::size_t varint_size(std::uint32_t v);  // 1..4, or 0 when v > kMaxVarInt

@@ -941,22 +941,11 @@ private:
             const std::uint16_t id = allocate_id();
             std::uint8_t* p = reserve(filter.size + 16);
             if (p == nullptr) return;  // no room now: next poll
-            const std::size_t cap = Limits::tx_bytes - tx_len_;
-            std::size_t n = 0;
-            if (s.state == SubState::PendingSub) {
-                mqtt::SubscribeEntry e;
-                e.filter = filter;
-                e.options.qos = s.qos;
-                mqtt::Subscribe sub;
-                sub.packet_id = id;
-                sub.entries = mqtt::SubscribeList::from_array(&e, 1);
-                n = mqtt::encode_subscribe(sub, dopts_.version, p, cap);
-            } else {
-                mqtt::Unsubscribe un;
-                un.packet_id = id;
-                un.filters = mqtt::UnsubscribeList::from_array(&filter, 1);
-                n = mqtt::encode_unsubscribe(un, dopts_.version, p, cap);
-            }
+            mqtt::SubscribeOptions o;
+            o.qos = s.qos;
+            const std::size_t n = mqtt::encode_one_filter(
+                s.state == SubState::PendingSub ? mqtt::PacketType::Subscribe : mqtt::PacketType::Unsubscribe, id,
+                filter, o, dopts_.version, p, Limits::tx_bytes - tx_len_);
             if (n == 0) return;
             tx_len_ += n;
             s.packet_id = id;
