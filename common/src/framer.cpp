@@ -62,58 +62,81 @@ FixedHeader parse_fixed_header(Bytes in, std::uint32_t max_packet_size) {
 }
 
 Frame Framer::feed(Bytes in) {
+    // The push form over the pull form: copy what space() asks for, commit it, until
+    // a packet is complete, the stream is invalid or the input is used up.
+    std::size_t used = 0;
+    for (;;) {
+        std::size_t n = 0;
+        std::uint8_t* dst = space(n);
+        if (n > in.size - used) n = in.size - used;
+        if (n != 0) std::memcpy(dst, in.data + used, n);
+        used += n;
+        Frame f = commit(n);
+        f.consumed = used;
+        if (f.status != FrameStatus::NeedMore || used == in.size) return f;
+    }
+}
+
+std::uint8_t* Framer::space(std::size_t& n) {
+    // Never more than the current packet still needs, so nothing of the next packet
+    // is read ahead: two bytes to start a header (no packet is shorter), then one
+    // Remaining Length byte at a time, then the whole rest of the body.
+    if (header_done_) {
+        n = remaining_ - body_len_;
+        return buf_ + body_len_;
+    }
+    n = header_len_ >= kMaxHeader ? 0 : header_len_ == 0 ? 2 : 1;
+    return header_ + header_len_;
+}
+
+Frame Framer::commit(std::size_t n) {
     Frame f;
-    // A header of five bytes without a parsed length only exists after an Invalid
-    // result (a valid length ends by the fifth byte): keep refusing until reset().
-    if (!header_done_ && header_len_ >= kMaxHeader) {
-        f.status = FrameStatus::Invalid;
-        f.error = Error{Reason::MalformedPacket, MOTE_WHY("framer used after an error without reset")};
-        return f;
-    }
-    // The Remaining Length is decoded here byte by byte, with the same rules and
-    // results as parse_fixed_header(), rather than re-parsing the header buffered so
-    // far for every byte (the client links only this).
-    while (!header_done_) {
-        if (f.consumed == in.size) return f;  // NeedMore
-        const std::uint8_t b = in[f.consumed++];
-        const std::size_t i = header_len_;  // 0: the type byte; 1..4: length bytes
-        header_[i] = b;
-        header_len_ = static_cast<std::uint8_t>(i + 1);
-        if (i == 0) continue;
-        remaining_ |= static_cast<std::uint32_t>(b & 0x7FU) << (7 * i - 7);
-        Error error;
-        if ((b & 0x80U) != 0) {
-            if (i < kMaxRlBytes) continue;  // NeedMore
-            error = Error{Reason::MalformedPacket, MOTE_WHY("remaining length > 4 bytes")};  // [MQTT-1.5.5-1]
-        } else if (i > 1 && b == 0) {
-            error = Error{Reason::MalformedPacket, MOTE_WHY("non-minimal remaining length encoding")};
-        } else if (max_ < header_len_ || remaining_ > max_ - header_len_) {  // header + body > max_
-            error = Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the maximum packet size")};
-        } else if (remaining_ > cap_) {
-            error = Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the receive buffer")};
-        } else {
-            header_done_ = true;
-            body_len_ = 0;
-            break;
+    f.consumed = n;
+    if (!header_done_) {
+        // A header of five bytes without a parsed length only exists after an Invalid
+        // result (a valid length ends by the fifth byte): keep refusing until reset().
+        if (header_len_ >= kMaxHeader) {
+            f.status = FrameStatus::Invalid;
+            f.error = Error{Reason::MalformedPacket, MOTE_WHY("framer used after an error without reset")};
+            return f;
         }
-        header_len_ = static_cast<std::uint8_t>(kMaxHeader);
-        f.status = FrameStatus::Invalid;
-        f.error = error;
-        return f;
-    }
-    const std::size_t want = static_cast<std::size_t>(remaining_) - body_len_;
-    const std::size_t avail = in.size - f.consumed;
-    const std::size_t n = want < avail ? want : avail;
-    if (n != 0) {
-        std::memcpy(buf_ + body_len_, in.data + f.consumed, n);
+        // The Remaining Length is decoded byte by byte as it arrives, with the same
+        // rules and results as parse_fixed_header().
+        const std::size_t end = header_len_ + n;
+        while (header_len_ < end) {
+            const std::size_t i = header_len_++;  // 0: the type byte; 1..4: length bytes
+            if (i == 0) continue;
+            const std::uint8_t b = header_[i];
+            remaining_ |= static_cast<std::uint32_t>(b & 0x7FU) << (7 * i - 7);
+            Error error;
+            if ((b & 0x80U) != 0) {
+                if (i < kMaxRlBytes) continue;  // NeedMore
+                error = Error{Reason::MalformedPacket, MOTE_WHY("remaining length > 4 bytes")};  // [MQTT-1.5.5-1]
+            } else if (i > 1 && b == 0) {
+                error = Error{Reason::MalformedPacket, MOTE_WHY("non-minimal remaining length encoding")};
+            } else if (max_ < header_len_ || remaining_ > max_ - header_len_) {  // header + body > max_
+                error = Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the maximum packet size")};
+            } else if (remaining_ > cap_) {
+                error = Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the receive buffer")};
+            } else {
+                header_done_ = true;
+                body_len_ = 0;
+                break;
+            }
+            header_len_ = static_cast<std::uint8_t>(kMaxHeader);
+            f.status = FrameStatus::Invalid;
+            f.error = error;
+            return f;
+        }
+        if (!header_done_) return f;
+    } else {
         body_len_ += n;
-        f.consumed += n;
     }
     if (body_len_ < remaining_) return f;  // NeedMore
     f.status = FrameStatus::Complete;
     f.first_byte = header_[0];
     f.body = Bytes{buf_, body_len_};
-    // Ready for the next packet; the body stays in buf_ until the next feed().
+    // Ready for the next packet; the body stays in buf_ until the next space().
     header_len_ = 0;
     header_done_ = false;
     remaining_ = 0;

@@ -69,7 +69,6 @@ struct SizeLimits : mote::client::DefaultLimits {
     static constexpr std::size_t subscriptions = 1;
     static constexpr std::size_t filter_bytes = 32;
     static constexpr std::size_t client_id_bytes = 24;
-    static constexpr std::size_t read_chunk = 16;
 };
 
 bool g_got = false;

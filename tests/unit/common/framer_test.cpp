@@ -347,3 +347,93 @@ TEST(Framer, InvalidUntilReset) {
     CHECK(f.status == FrameStatus::Complete);
     CHECK_EQUAL(0xC0, f.first_byte);
 }
+
+TEST_GROUP(FramerPull) {};
+
+namespace {
+
+// Reads `stream` through space()/commit() the way the firmware client does, at most
+// `chunk` bytes per read, and checks the packets, and that space() never asks for a
+// byte of the next packet (nothing is read ahead).
+void pull_all(const ByteVec& stream, std::size_t chunk, const std::vector<Pkt>& expect) {
+    std::vector<std::uint8_t> buf(20000);
+    Framer fr(buf.data(), buf.size(), 1U << 20);
+    std::size_t off = 0;
+    std::size_t got = 0;
+    std::size_t packet_end = expect.empty() ? 0 : encode(expect[0]).size();
+    for (int guard = 0; guard < 1000000 && got < expect.size(); ++guard) {
+        std::size_t n = 0;
+        std::uint8_t* dst = fr.space(n);
+        CHECK(off + n <= packet_end);
+        if (n > chunk) n = chunk;
+        if (n > 0) std::memcpy(dst, stream.data() + off, n);
+        off += n;
+        const Frame f = fr.commit(n);
+        CHECK(f.status != FrameStatus::Invalid);
+        CHECK_EQUAL(n, f.consumed);
+        if (f.status != FrameStatus::Complete) continue;
+        CHECK_EQUAL(packet_end, off);
+        CHECK_EQUAL(expect[got].first, f.first_byte);
+        CHECK_EQUAL(expect[got].body.size(), f.body.size);
+        CHECK(f.body.size == 0 || std::memcmp(f.body.data, expect[got].body.data(), f.body.size) == 0);
+        ++got;
+        if (got < expect.size()) packet_end += encode(expect[got]).size();
+    }
+    CHECK_EQUAL(expect.size(), got);
+    CHECK_EQUAL(stream.size(), off);
+}
+
+}  // namespace
+
+TEST(FramerPull, EveryReadSizeWithoutReadingAhead) {
+    const std::vector<Pkt> pkts = sample_packets();
+    const ByteVec stream = concat(pkts);
+    for (std::size_t chunk : {1u, 2u, 3u, 7u, 64u, 100000u}) pull_all(stream, chunk, pkts);
+}
+
+TEST(FramerPull, SameRulesAsFeed) {
+    // Five Remaining Length bytes, a non-minimal length and a too-large packet are
+    // Invalid at the byte that shows it [MQTT-1.5.5-1]; then space() asks for nothing
+    // and commit(0) stays Invalid until reset().
+    struct Case {
+        ByteVec header;
+        Reason reason;
+    };
+    const Case cases[] = {
+        {{0x30, 0xFF, 0xFF, 0xFF, 0xFF}, Reason::MalformedPacket},
+        {{0x30, 0x80, 0x00}, Reason::MalformedPacket},
+        {{0x30, 0x81, 0x01}, Reason::PacketTooLarge},  // 129 > the 100-byte buffer
+    };
+    for (const Case& c : cases) {
+        std::uint8_t buf[100];
+        Framer fr(buf, sizeof buf, 1U << 20);
+        Frame f;
+        std::size_t off = 0;
+        while (off < c.header.size()) {
+            std::size_t n = 0;
+            std::uint8_t* dst = fr.space(n);
+            CHECK(n >= 1 && n <= 2);
+            if (off + n > c.header.size()) n = c.header.size() - off;
+            std::memcpy(dst, c.header.data() + off, n);
+            off += n;
+            f = fr.commit(n);
+            if (f.status != FrameStatus::NeedMore) break;
+        }
+        CHECK_EQUAL(c.header.size(), off);
+        CHECK(f.status == FrameStatus::Invalid);
+        CHECK(f.error.reason == c.reason);
+        std::size_t n = 99;
+        (void)fr.space(n);
+        CHECK_EQUAL(0u, n);
+        CHECK(fr.commit(0).status == FrameStatus::Invalid);
+        fr.reset();
+        std::uint8_t* dst = fr.space(n);
+        CHECK_EQUAL(2u, n);
+        dst[0] = 0xD0;
+        dst[1] = 0x00;
+        f = fr.commit(2);
+        CHECK(f.status == FrameStatus::Complete);  // PINGRESP: the header is the packet
+        CHECK_EQUAL(0xD0, f.first_byte);
+        CHECK_EQUAL(0u, f.body.size);
+    }
+}

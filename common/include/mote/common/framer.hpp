@@ -3,7 +3,8 @@
 // parse_fixed_header() is stateless: the broker runs it over a large read buffer and
 // decodes packets in place, copying only a trailing partial packet. Framer is the
 // incremental form for byte-at-a-time links (a UART): it keeps the few header bytes in
-// a fixed array and copies bodies into a caller-owned buffer.
+// a fixed array and puts bodies into a caller-owned buffer, either copied from the
+// caller's bytes (feed) or read there directly (space/commit).
 //
 // Both enforce the maximum packet size from the header alone, before any body byte is
 // buffered, and reject a Remaining Length of more than four bytes [MQTT-1.5.5-1]
@@ -43,7 +44,7 @@ FixedHeader parse_fixed_header(Bytes in, std::uint32_t max_packet_size);
 struct Frame {
     FrameStatus status = FrameStatus::NeedMore;
     std::uint8_t first_byte = 0;
-    Bytes body;  // valid until the next feed() or reset()
+    Bytes body;  // valid until the next feed(), space() or reset()
     std::size_t consumed = 0;  // bytes of the input used by this call
     Error error;
 };
@@ -59,6 +60,15 @@ public:
     // handle it before feeding the rest), the input runs out, or the stream is
     // invalid. After Invalid, call reset() before reuse.
     Frame feed(Bytes in);
+
+    // The same framing without a copy or a read-ahead buffer, for a caller that reads
+    // from its transport straight into the framer: space() says where the next bytes
+    // go and sets `n` to how many are wanted (never past the current packet; 0 only
+    // when commit(0) completes a packet or reports the stream Invalid); after writing
+    // k <= n bytes there, commit(k) takes them (`consumed` = k) and says Complete,
+    // Invalid or NeedMore. feed() is this loop over a caller's bytes.
+    std::uint8_t* space(std::size_t& n);
+    Frame commit(std::size_t n);
     void reset();
     void set_max_packet_size(std::uint32_t max) { max_ = max; }
 

@@ -57,8 +57,6 @@ struct ClientScalars {
     std::size_t tx_len_;
     std::size_t out_count_;
     std::size_t store_used_;
-    std::size_t chunk_off_;
-    std::size_t chunk_len_;
     std::uint32_t now_;
     std::uint32_t last_tx_;
     std::uint32_t keep_alive_ms_;
@@ -416,7 +414,6 @@ private:
     void reset_link_buffers() {
         framer_.reset();  // keeps its maximum packet size, rx_bytes + 5, from the constructor
         tx_len_ = tx_off_ = 0;
-        chunk_len_ = chunk_off_ = 0;
         ping_outstanding_ = false;
         last_tx_ = now_;
         if (kV5Built) {
@@ -576,24 +573,25 @@ private:
     void read_packets() {
         for (int handled = 0; handled < kMaxPacketsPerPoll;) {
             if (state_ != ConnState::Connected && state_ != ConnState::WaitConnack) return;
-            if (chunk_off_ == chunk_len_) {
-                const auto n = transport_.recv(chunk_, Limits::read_chunk);
-                if (n < 0) {
-                    fault(mqtt::Reason::UnspecifiedError, false);
-                    return;
-                }
-                if (n == 0) return;
-                chunk_off_ = 0;
-                chunk_len_ = static_cast<std::size_t>(n);
-            }
             // Keep room for the reply before taking a packet in (backpressure: the
             // broker's bytes wait in the transport while ours cannot go out).
             if (tx_free() < kReplyReserve) {
                 if (!flush()) return;
                 if (tx_free() < kReplyReserve) return;
             }
-            const mqtt::Frame f = framer_.feed(mqtt::Bytes(chunk_ + chunk_off_, chunk_len_ - chunk_off_));
-            chunk_off_ += f.consumed;
+            std::size_t want = 0;
+            std::uint8_t* dst = framer_.space(want);
+            std::size_t got = 0;
+            if (want != 0) {
+                const auto n = transport_.recv(dst, want);
+                if (n < 0) {
+                    fault(mqtt::Reason::UnspecifiedError, false);
+                    return;
+                }
+                if (n == 0) return;
+                got = static_cast<std::size_t>(n);
+            }
+            const mqtt::Frame f = framer_.commit(got);
             if (f.status == mqtt::FrameStatus::NeedMore) continue;
             if (f.status == mqtt::FrameStatus::Invalid) {
                 // [C1] RL > 4 bytes or larger than rx_: rejected from the header alone.
@@ -1025,7 +1023,6 @@ private:
     SubSlot sub_[Limits::subscriptions];
     std::uint16_t in_ids_[Limits::inflight];  // incoming QoS 2 ids awaiting PUBREL; 0 = free
     std::uint8_t rx_[Limits::rx_bytes];
-    std::uint8_t chunk_[Limits::read_chunk];
     std::uint8_t tx_[Limits::tx_bytes];
     std::uint8_t store_[Limits::queue_bytes];
     std::uint8_t assigned_id_[Limits::client_id_bytes];

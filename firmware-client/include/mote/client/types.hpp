@@ -35,8 +35,8 @@ struct DefaultLimits {
     static constexpr std::size_t filter_bytes = 64;
     // Room for a 5.0 Assigned Client Identifier.
     static constexpr std::size_t client_id_bytes = 32;
-    // Bytes read from the transport per recv() call.
-    static constexpr std::size_t read_chunk = 32;
+    // (There is no read buffer to size: the client reads from the transport straight
+    // into rx_, never more than the packet being received still needs.)
 };
 
 enum class Status : std::uint8_t {
