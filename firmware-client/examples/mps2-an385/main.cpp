@@ -41,7 +41,10 @@ int main() {
     g_uart.init();
     mote::client::SysTickClock::start(kCoreHz);
     semihost::write0("sensor: start " SENSOR_ID "\n");
-    g_app.begin();
+    if (const int rc = g_app.begin(); rc != sensor::kExitOk) {
+        semihost::write0("sensor: MQTT version not in this build\n");
+        return rc;
+    }
     std::uint32_t last_seq = 0;
     for (;;) {
         const int rc = g_app.step();

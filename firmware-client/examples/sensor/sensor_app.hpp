@@ -28,6 +28,7 @@ struct SensorLimits : mc::DefaultLimits {
 // Exit codes.
 constexpr int kExitOk = 0;
 constexpr int kExitTimeout = 2;
+constexpr int kExitUnsupportedVersion = 3;  // 5.0 asked of a 3.1.1-only build
 
 // Appends the decimal form of v; returns the new length.
 inline std::size_t put_uint(char* out, std::size_t at, std::uint32_t v) {
@@ -63,12 +64,13 @@ public:
         cmd_len_ = n;
     }
 
-    // Call once, then step() until it returns >= 0 (the exit code).
-    void begin() {
+    // Call once; then, if it returned kExitOk, step() until it returns >= 0 (the
+    // exit code). Otherwise it returns the exit code.
+    int begin() {
         start_ms_ = clock_.now_ms();
         next_pub_ = start_ms_;
         client_.subscribe(mq::Bytes(reinterpret_cast<const std::uint8_t*>(cmd_topic_), cmd_len_), 1, &on_cmd, this);
-        client_.start();
+        return client_.start() == mc::Status::Ok ? kExitOk : kExitUnsupportedVersion;
     }
 
     int step() {

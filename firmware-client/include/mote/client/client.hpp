@@ -103,12 +103,16 @@ public:
     Client& operator=(const Client&) = delete;
 
     // Begins connecting (on the next poll()). Reconnects with backoff afterwards
-    // until disconnect().
-    void start() {
-        if (state_ != ConnState::Idle) return;
-        now_ = clock_.now_ms();
-        attempt_start_ = now_;
-        step(ConnEvent::Start);
+    // until disconnect(). UnsupportedVersion, and nothing happens, when
+    // Options::version is 5.0 in a build without it (MOTE_MQTT_V5=0).
+    Status start() {
+        if (!kV5Built && dopts_.version == mqtt::Version::V5) return Status::UnsupportedVersion;
+        if (state_ == ConnState::Idle) {
+            now_ = clock_.now_ms();
+            attempt_start_ = now_;
+            step(ConnEvent::Start);
+        }
+        return Status::Ok;
     }
 
     // Graceful stop: DISCONNECT (Normal) once what is queued for sending is written,

@@ -47,6 +47,7 @@ enum class Status : std::uint8_t {
     InvalidQos,
     TableFull,     // no free subscription slot
     NotFound,      // unsubscribe of a filter that is not subscribed
+    UnsupportedVersion,  // start(): Options::version is 5.0 and this build is 3.1.1-only
 };
 
 // What to do when publish() finds the outbox full.
@@ -88,7 +89,7 @@ using EventCallback = void (*)(void* user, const Event& ev);
 // Connection options. Every Bytes must stay valid for the client's lifetime (they
 // are sent again on each reconnect).
 struct Options {
-    mqtt::Version version = mqtt::Version::V3_1_1;  // V3_1_1 or V5
+    mqtt::Version version = mqtt::Version::V3_1_1;  // V3_1_1, or V5 when built with MQTT 5.0
     mqtt::Bytes client_id;                        // may be empty with clean_start (broker assigns)
     bool has_username = false;
     mqtt::Bytes username;
