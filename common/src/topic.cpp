@@ -23,51 +23,49 @@ constexpr Error filter_invalid(const char* cause) { return Error{Reason::TopicFi
 
 const char kSharePrefix[] = "$share/";
 constexpr std::size_t kSharePrefixLen = sizeof(kSharePrefix) - 1;
+constexpr std::size_t kBadShare = ~std::size_t{0};
 
-bool starts_with_share(Bytes f) {
-    if (f.size < kSharePrefixLen) return false;
+// Where the Topic Filter inside `f` starts: 0 when `f` does not start with
+// "$share/", the index after "$share/{ShareName}/" when it does, and kBadShare
+// when that ShareName is malformed. [MQTT-4.8.2-1] The ShareName MUST be at least
+// one character long and MUST NOT contain '/', '+' or '#'; it is followed by '/'
+// and a Topic Filter.
+std::size_t inner_start(const std::uint8_t* f, std::size_t size) {
     for (std::size_t i = 0; i < kSharePrefixLen; ++i) {
-        if (f[i] != static_cast<std::uint8_t>(kSharePrefix[i])) return false;
+        if (i == size || f[i] != static_cast<std::uint8_t>(kSharePrefix[i])) return 0;
     }
-    return true;
+    for (std::size_t i = kSharePrefixLen; i < size; ++i) {
+        const std::uint8_t c = f[i];
+        if (c == kSep) return i == kSharePrefixLen ? kBadShare : i + 1;
+        if (c == kPlus || c == kHash) return kBadShare;
+    }
+    return kBadShare;  // no '/' and Topic Filter after the ShareName
 }
 
 // Wildcard placement and the level cap for a non-shared filter; UTF-8 is checked
 // by the caller.
-Error check_filter_shape(Bytes f, std::size_t max_levels) {
+Error check_filter_shape(const std::uint8_t* p, const std::uint8_t* const end, std::size_t max_levels) {
     // [MQTT-4.7.3-1] Topic Filters MUST be at least one character long.
-    if (f.empty()) return filter_invalid(MOTE_WHY("empty topic filter"));
-    std::size_t levels = 1;
+    if (p == end) return filter_invalid(MOTE_WHY("empty topic filter"));
+    // '/' bytes still allowed: one fewer than the levels, and for max_levels == 0
+    // the wrapped maximum, which no filter reaches.
+    std::size_t seps_left = max_levels - 1;
     std::uint8_t prev = kSep;  // the filter starts a level
-    for (std::size_t i = 0; i < f.size; prev = f[i], ++i) {
-        const std::uint8_t c = f[i];
-        const bool last = i + 1 == f.size;
+    for (; p != end; prev = *p++) {
+        const std::uint8_t c = *p;
         if (c == kSep) {
-            ++levels;
-            if (max_levels != 0 && levels > max_levels) return filter_invalid(MOTE_WHY("too many topic levels"));
-        } else if (c == kHash) {
+            if (seps_left-- == 0) return filter_invalid(MOTE_WHY("too many topic levels"));
+        } else if ((c | 8U) == kPlus) {  // '+' (0x2B) or '#' (0x23)
             // [MQTT-4.7.1-1] '#' MUST be on its own level and the last character.
-            if (prev != kSep || !last) return filter_invalid(MOTE_WHY("'#' not alone in the last level"));
-        } else if (c == kPlus) {
             // [MQTT-4.7.1-2] '+' MUST occupy an entire level of the filter.
-            if (prev != kSep || !(last || f[i + 1] == kSep))
-                return filter_invalid(MOTE_WHY("'+' not alone in its level"));
+            if (prev != kSep || (p + 1 != end && (c == kHash || p[1] != kSep)))
+                return filter_invalid(MOTE_WHY("'+' or '#' not alone in its level, or '#' not last"));
         }
     }
     return kOk;
 }
 
-Error check_filter(Bytes f, std::size_t max_levels, bool strict_utf8) {
-    if (Error e = check_filter_shape(f, max_levels)) return e;
-    if (Error e = validate_utf8(f, strict_utf8)) return filter_invalid(e.cause);
-    return kOk;
-}
-
-// Advances `i` to the next '/' or the end of `s`.
-std::size_t level_end(Bytes s, std::size_t i) {
-    while (i < s.size && s[i] != kSep) ++i;
-    return i;
-}
+Error bad_share() { return filter_invalid(MOTE_WHY("malformed $share/{ShareName}/ prefix")); }
 
 }  // namespace
 
@@ -83,72 +81,61 @@ Error validate_topic_name(Bytes topic, bool strict_utf8) {
 }
 
 Error validate_topic_filter(Bytes filter, std::size_t max_levels, bool strict_utf8) {
-    // parse_shared() hands back a filter without "$share/" unchanged.
-    SharedFilter sf;
-    if (Error e = parse_shared(filter, sf)) return e;
-    if (sf.is_shared) {
-        if (Error e = validate_utf8(sf.group, strict_utf8)) return filter_invalid(e.cause);
-    }
-    return check_filter(sf.filter, max_levels, strict_utf8);
+    const std::size_t at = inner_start(filter.data, filter.size);
+    if (at == kBadShare) return bad_share();
+    // [MQTT-4.8.2-2] the filter after the ShareName is a valid, non-empty filter;
+    // the level cap counts only that part.
+    if (Error e = check_filter_shape(filter.data + at, filter.data + filter.size, max_levels)) return e;
+    // "$share/" and the '/' after the ShareName are ASCII, so checking the whole
+    // filter is checking the ShareName and the inner filter.
+    if (Error e = validate_utf8(filter, strict_utf8)) return filter_invalid(e.cause);
+    return kOk;
 }
 
 bool topic_matches(Bytes filter, Bytes topic) {
+    const std::uint8_t* f = filter.data;
+    const std::uint8_t* const fe = f + filter.size;
+    const std::uint8_t* t = topic.data;
+    const std::uint8_t* const te = t + topic.size;
     // [MQTT-4.7.2-1] A filter starting with a wildcard MUST NOT match a Topic Name
     // beginning with '$'.
-    if (!topic.empty() && topic[0] == '$' && !filter.empty() && (filter[0] == kPlus || filter[0] == kHash)) {
-        return false;
-    }
-    std::size_t fi = 0;
-    std::size_t ti = 0;
+    if (t != te && *t == '$' && f != fe && (*f == kPlus || *f == kHash)) return false;
     for (;;) {
         // At the start of a level in both.
-        if (fi < filter.size && filter[fi] == kHash) return true;  // '#' matches the rest
-        if (fi < filter.size && filter[fi] == kPlus) {
-            ++fi;
-            ti = level_end(topic, ti);  // '+' matches exactly one level, even empty
+        if (f != fe && *f == kHash) return true;  // '#' matches the rest
+        if (f != fe && *f == kPlus) {
+            ++f;
+            while (t != te && *t != kSep) ++t;  // '+' matches exactly one level, even empty
         } else {
-            while (fi < filter.size && ti < topic.size && filter[fi] != kSep && topic[ti] != kSep) {
-                if (filter[fi] != topic[ti]) return false;
-                ++fi;
-                ++ti;
+            while (f != fe && t != te && *f == *t && *f != kSep) {
+                ++f;
+                ++t;
             }
-            const bool f_boundary = fi == filter.size || filter[fi] == kSep;
-            const bool t_boundary = ti == topic.size || topic[ti] == kSep;
-            if (!f_boundary || !t_boundary) return false;
+            // The level must have ended in both.
+            if ((f != fe && *f != kSep) || (t != te && *t != kSep)) return false;
         }
-        const bool f_end = fi == filter.size;
-        const bool t_end = ti == topic.size;
-        if (f_end && t_end) return true;
-        if (f_end) return false;
-        if (t_end) {
+        if (f == fe) return t == te;
+        if (t == te) {
             // §4.7.1.2: "sport/#" also matches "sport", the parent level.
-            return fi + 2 == filter.size && filter[fi + 1] == kHash;
+            return fe - f == 2 && f[1] == kHash;
         }
-        ++fi;  // both sit on '/'
-        ++ti;
+        ++f;  // both sit on '/'
+        ++t;
     }
 }
 
 Error parse_shared(Bytes filter, SharedFilter& out) {
     out = SharedFilter{};
-    if (!starts_with_share(filter)) {
-        out.filter = filter;
-        return kOk;
+    const std::size_t at = inner_start(filter.data, filter.size);
+    if (at == kBadShare) return bad_share();
+    const Bytes inner = filter.from(at);
+    if (at != 0) {
+        // [MQTT-4.8.2-2] the filter after the ShareName is a valid, non-empty filter.
+        if (Error e = check_filter_shape(inner.data, inner.data + inner.size, 0)) return e;
+        if (Error e = validate_utf8(inner, false)) return filter_invalid(e.cause);
+        out.is_shared = true;
+        out.group = filter.sub(kSharePrefixLen, at - 1 - kSharePrefixLen);
     }
-    const std::size_t g0 = kSharePrefixLen;
-    const std::size_t g1 = level_end(filter, g0);
-    // [MQTT-4.8.2-1] The ShareName MUST be at least one character long and MUST NOT
-    // contain '/', '+' or '#'; it is followed by '/' and a Topic Filter.
-    if (g1 == g0) return filter_invalid(MOTE_WHY("empty share name"));
-    if (g1 == filter.size) return filter_invalid(MOTE_WHY("shared subscription without a topic filter"));
-    for (std::size_t i = g0; i < g1; ++i) {
-        if (filter[i] == kPlus || filter[i] == kHash) return filter_invalid(MOTE_WHY("wildcard in share name"));
-    }
-    const Bytes inner = filter.from(g1 + 1);
-    // [MQTT-4.8.2-2] the filter after the ShareName is a valid, non-empty filter.
-    if (Error e = check_filter(inner, 0, false)) return e;
-    out.is_shared = true;
-    out.group = filter.sub(g0, g1 - g0);
     out.filter = inner;
     return kOk;
 }

@@ -119,6 +119,10 @@ TEST(TopicFilter, LevelCap) {
     // The cap counts the filter after the share name.
     CHECK_TRUE(validate_topic_filter(Bytes::of("$share/g/a/b/c"), 3).ok());
     CHECK_FALSE(validate_topic_filter(Bytes::of("$share/g/a/b/c/d"), 3).ok());
+    CHECK_TRUE(validate_topic_filter(Bytes::of("#"), 1).ok());
+    CHECK_FALSE(validate_topic_filter(Bytes::of("/"), 1).ok());
+    CHECK_TRUE(validate_topic_filter(Bytes::of("$share/g/+"), 1).ok());
+    CHECK_FALSE(validate_topic_filter(Bytes::of("$share/g/+/"), 1).ok());
 }
 
 TEST(TopicFilter, DepthAttackIsRejectedAboveTheCap) {
@@ -148,6 +152,16 @@ TEST(TopicFilter, Utf8InFilterIsInvalid) {
     CHECK(validate_topic_filter(Bytes::of("$share/\xED\xA0\x80/t")).reason == Reason::TopicFilterInvalid);
     CHECK_TRUE(validate_topic_filter(Bytes::of("a/\x01"), 0, false).ok());
     CHECK_FALSE(validate_topic_filter(Bytes::of("a/\x01"), 0, true).ok());
+    // The share name and the inner filter are UTF-8 too, strict or not as asked.
+    CHECK_TRUE(validate_topic_filter(Bytes::of("$share/\xC3\xA9/\xC3\xA9"), 0, true).ok());
+    CHECK_FALSE(validate_topic_filter(Bytes::of("$share/\x01/t"), 0, true).ok());
+    CHECK_TRUE(validate_topic_filter(Bytes::of("$share/\x01/t"), 0, false).ok());
+    CHECK_FALSE(validate_topic_filter(Bytes::of("$share/g/\x01"), 0, true).ok());
+    CHECK_TRUE(validate_topic_filter(Bytes::of("$share/g/\x01"), 0, false).ok());
+    CHECK(validate_topic_filter(Bytes::of("$share/\xC3/t")).reason == Reason::TopicFilterInvalid);
+    CHECK(validate_topic_filter(Bytes::of("$share/g/t\xC3")).reason == Reason::TopicFilterInvalid);
+    const std::string nul("$share/g/a\0", 11);
+    CHECK(validate_topic_filter(b(nul), 0, false).reason == Reason::TopicFilterInvalid);
 }
 
 TEST(TopicFilter, HasWildcard) {
@@ -202,6 +216,15 @@ TEST(TopicMatch, Table) {
         {"$SYS/monitor/+", "$SYS/monitor/Clients", true},
         {"$SYS/#", "$SYS", true},
         {"a/#", "a/$b", true},  // only the first character of the topic counts
+        {"$SYS", "$SYS", true},
+        {"a/#", "a/", true},
+        {"+/#", "a", true},
+        {"sport/+/#", "sport/x", true},
+        {"sport/+/#", "sport", false},
+        {"a/#", "ab", false},
+        {"a//#", "a", false},
+        {"/#", "/", true},
+        {"+/+", "a/b/c", false},
     };
     for (const MatchCase& c : table) {
         std::string msg = std::string(c.filter) + " vs " + c.topic;
