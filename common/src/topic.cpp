@@ -140,6 +140,11 @@ Error parse_shared(Bytes filter, SharedFilter& out) {
     return kOk;
 }
 
+std::size_t shared_filter_offset(Bytes valid_filter) {
+    const std::size_t at = inner_start(valid_filter.data, valid_filter.size);
+    return at == kBadShare ? 0 : at;
+}
+
 bool has_wildcard(Bytes filter) {
     for (std::size_t i = 0; i < filter.size; ++i) {
         if (filter[i] == kPlus || filter[i] == kHash) return true;

@@ -264,3 +264,32 @@ TEST(SharedFilter, MalformedSharesAreInvalid) {
         CHECK_TEXT(!sf.is_shared && sf.group.empty(), f);  // nothing half-parsed
     }
 }
+
+TEST(SharedFilter, InnerOfAValidFilter) {
+    // The view parse_shared() gives as `filter`, found without its checks.
+    const char* filters[] = {"$share/consumer1/sport/tennis/+", "$share/g/#", "$share/g//", "$share/g/$share/h/x",
+                             "sport/+", "#", "$share", "$shared/x", "$SYS/#", "/$share/g/x"};
+    for (const char* f : filters) {
+        CHECK_TEXT(validate_topic_filter(Bytes::of(f)).ok(), f);
+        SharedFilter sf;
+        CHECK_TEXT(parse_shared(Bytes::of(f), sf).ok(), f);
+        const Bytes inner = shared_filter_inner(Bytes::of(f));
+        CHECK_TEXT(inner.data == sf.filter.data && inner.size == sf.filter.size, f);
+        CHECK_EQUAL_TEXT(static_cast<std::size_t>(sf.filter.data - Bytes::of(f).data), shared_filter_offset(Bytes::of(f)), f);
+    }
+    CHECK_TRUE(shared_filter_inner(Bytes::of("$share/g/a/b")) == Bytes::of("a/b"));
+    CHECK_EQUAL(9U, shared_filter_offset(Bytes::of("$share/g/a/b")));
+    CHECK_EQUAL(0U, shared_filter_offset(Bytes::of("a/b")));
+}
+
+TEST(SharedFilter, InnerOfAnInvalidFilterStaysInsideIt) {
+    // Unspecified, but never past the view: a malformed share is returned whole.
+    const char* bad[] = {"$share/", "$share/p", "$share//t", "$share/a+b/t", "$share/a#/t", "$share/g/"};
+    for (const char* f : bad) {
+        CHECK_TEXT(shared_filter_offset(Bytes::of(f)) <= Bytes::of(f).size, f);
+    }
+    // The prefix is compared within the view only.
+    const Bytes cut = Bytes::of("$share/g/x", 4);
+    CHECK_EQUAL(0U, shared_filter_offset(cut));
+    CHECK_EQUAL(0U, shared_filter_offset(Bytes{}));
+}

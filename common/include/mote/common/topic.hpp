@@ -35,6 +35,18 @@ struct SharedFilter {
 // Splits a filter; returns TopicFilterInvalid for a malformed "$share/..." filter.
 Error parse_shared(Bytes filter, SharedFilter& out);
 
+// For a filter that validate_topic_filter() accepted: the offset in it of the filter
+// after "$share/{ShareName}/", or 0 when it is not shared. For any other input the
+// result is unspecified but at most `valid_filter.size`, and nothing past the view
+// is read.
+std::size_t shared_filter_offset(Bytes valid_filter);
+
+// For a filter that validate_topic_filter() accepted: the filter to match, i.e. the
+// part after "$share/{ShareName}/", or the whole filter when it is not shared (the
+// same view as parse_shared()'s `filter`, without parse_shared()'s checks). The view
+// points into `valid_filter`.
+inline Bytes shared_filter_inner(Bytes valid_filter) { return valid_filter.from(shared_filter_offset(valid_filter)); }
+
 bool has_wildcard(Bytes filter);
 
 }  // namespace mote::mqtt
