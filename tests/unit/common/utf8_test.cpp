@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 #include <vector>
 
 #include "mote/common/utf8.hpp"
@@ -131,4 +132,46 @@ TEST(Utf8, EveryTwoByteCodePointAgreesWithTheDefinition) {
 TEST(Utf8, DefaultIsStrict) {
     const std::uint8_t s[] = {0x01};
     CHECK_FALSE(validate_utf8(Bytes{s, 1}).ok());
+}
+
+namespace {
+
+// The shortest form of `cp` (any value below 2^21) in `n` bytes, which is overlong
+// when a shorter form exists.
+std::size_t encode(std::uint32_t cp, std::size_t n, std::uint8_t* out) {
+    if (n == 1) {
+        out[0] = static_cast<std::uint8_t>(cp);
+        return 1;
+    }
+    static const std::uint8_t kLead[] = {0, 0, 0xC0, 0xE0, 0xF0};
+    for (std::size_t i = n - 1; i > 0; --i) {
+        out[i] = static_cast<std::uint8_t>(0x80U | (cp & 0x3FU));
+        cp >>= 6;
+    }
+    out[0] = static_cast<std::uint8_t>(kLead[n] | cp);
+    return n;
+}
+
+}  // namespace
+
+TEST(Utf8, EveryCodePointInEveryLengthAgreesWithTheDefinition) {
+    // RFC 3629: a code point is valid in exactly its shortest form, except the
+    // surrogates and anything above U+10FFFF; [MQTT-1.5.4-2] excludes U+0000; the
+    // strict mode also the controls and non-characters (HOSTILE_INPUTS row 24).
+    const std::uint32_t limit[] = {0, 0x80, 0x800, 0x10000, 0x200000};
+    for (std::size_t n = 1; n <= 4; ++n) {
+        for (std::uint32_t cp = 0; cp < limit[n]; ++cp) {
+            std::uint8_t s[4];
+            encode(cp, n, s);
+            const bool shortest = cp >= limit[n - 1];
+            const bool lenient = shortest && cp != 0 && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+            const bool noncharacter = (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEU) == 0xFFFEU;
+            const bool strict = lenient && cp >= 0x20 && !(cp >= 0x7F && cp <= 0x9F) && !noncharacter;
+            if (validate_utf8(Bytes{s, n}, false).ok() != lenient || validate_utf8(Bytes{s, n}, true).ok() != strict) {
+                FAIL(("code point " + std::to_string(cp) + " in " + std::to_string(n) + " bytes").c_str());
+            }
+            // Cut short, every form is truncated.
+            if (n > 1) CHECK_FALSE(validate_utf8(Bytes{s, n - 1}, false).ok());
+        }
+    }
 }
