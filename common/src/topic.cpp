@@ -103,23 +103,22 @@ bool topic_matches(Bytes filter, Bytes topic) {
     for (;;) {
         // At the start of a level in both.
         if (f != fe && *f == kHash) return true;  // '#' matches the rest
-        if (f != fe && *f == kPlus) {
+        // '+' matches exactly one level, even empty; any other level must be equal in
+        // the filter and the topic, and end in both.
+        const bool plus = f != fe && *f == kPlus;
+        f += plus;
+        for (; t != te && *t != kSep; ++t) {
+            if (plus) continue;
+            if (f == fe || *f != *t) return false;
             ++f;
-            while (t != te && *t != kSep) ++t;  // '+' matches exactly one level, even empty
-        } else {
-            while (f != fe && t != te && *f == *t && *f != kSep) {
-                ++f;
-                ++t;
-            }
-            // The level must have ended in both.
-            if ((f != fe && *f != kSep) || (t != te && *t != kSep)) return false;
         }
+        if (!plus && f != fe && *f != kSep) return false;
         if (f == fe) return t == te;
         if (t == te) {
             // §4.7.1.2: "sport/#" also matches "sport", the parent level.
             return fe - f == 2 && f[1] == kHash;
         }
-        ++f;  // both sit on '/'
+        ++f;  // both sit on '/' (in a valid filter)
         ++t;
     }
 }
