@@ -437,3 +437,60 @@ TEST(FramerPull, SameRulesAsFeed) {
         CHECK_EQUAL(0u, f.body.size);
     }
 }
+
+TEST(Framer, AfterAnErrorEveryFeedIsMalformedAndConsumesNothing) {
+    // Even when the error was PacketTooLarge and the limit is raised afterwards.
+    std::uint8_t buf[8];
+    Framer fr(buf, sizeof buf, 100);
+    const ByteVec big{0x30, 0x09};  // body of 9 > cap 8
+    Frame f = fr.feed(view(big));
+    CHECK(f.status == FrameStatus::Invalid);
+    CHECK(f.error.reason == Reason::PacketTooLarge);
+    CHECK_EQUAL(2U, f.consumed);
+    fr.set_max_packet_size(1000);
+    const ByteVec ping{0xC0, 0x00};
+    f = fr.feed(view(ping));
+    CHECK(f.status == FrameStatus::Invalid);
+    CHECK(f.error.reason == Reason::MalformedPacket);
+    CHECK_EQUAL(0U, f.consumed);
+    f = fr.feed(Bytes{});
+    CHECK(f.status == FrameStatus::Invalid);
+    CHECK_EQUAL(0U, f.consumed);
+}
+
+TEST(Framer, EmptyFeedsInsideTheHeaderKeepTheState) {
+    // RL 16384 = 80 80 01, fed one byte at a time with empty chunks in between.
+    std::vector<std::uint8_t> buf(16384);
+    Framer fr(buf.data(), buf.size(), 16384 + 4);
+    const ByteVec stream = encode({0x34, body_of(16384, 3)});
+    std::size_t fed = 0;
+    Frame f;
+    for (std::size_t i = 0; i < 4; ++i) {
+        CHECK(fr.feed(Bytes{}).status == FrameStatus::NeedMore);
+        f = fr.feed(view(stream).sub(fed, 1));
+        CHECK(f.status == FrameStatus::NeedMore);
+        CHECK_EQUAL(1U, f.consumed);
+        fed += f.consumed;
+    }
+    f = fr.feed(view(stream).from(fed));
+    CHECK(f.status == FrameStatus::Complete);
+    CHECK_EQUAL(0x34, f.first_byte);
+    CHECK_EQUAL(16384U, f.body.size);
+    CHECK_EQUAL(0, std::memcmp(f.body.data, stream.data() + 4, 16384));
+}
+
+TEST(Framer, LimitBelowTheHeaderItself) {
+    // A PINGREQ is two bytes: a limit of one refuses it, of two admits it.
+    std::uint8_t buf[1];
+    const ByteVec ping{0xC0, 0x00};
+    Framer one(buf, sizeof buf, 1);
+    Frame f = one.feed(view(ping));
+    CHECK(f.status == FrameStatus::Invalid);
+    CHECK(f.error.reason == Reason::PacketTooLarge);
+    Framer two(buf, sizeof buf, 2);
+    f = two.feed(view(ping));
+    CHECK(f.status == FrameStatus::Complete);
+    CHECK_EQUAL(0U, f.body.size);
+    Framer none(buf, sizeof buf, 0);
+    CHECK(none.feed(view(ping)).error.reason == Reason::PacketTooLarge);
+}

@@ -274,9 +274,8 @@ private:
         void* user;
     };
 
-    // Where a decoder puts an incoming packet (and parse_shared() a split filter).
-    // They initialise their output themselves; a union without a constructor spares
-    // a second zeroing per call.
+    // Where a decoder puts an incoming packet. The decoders initialise their output
+    // themselves; a union without a constructor spares a second zeroing per call.
     union Inbound {
         Inbound() {}
         mqtt::Connack connack;
@@ -284,7 +283,6 @@ private:
         mqtt::Ack ack;
         mqtt::SubackLike suback;
         mqtt::Disconnect disconnect;
-        mqtt::SharedFilter shared;
     };
 
     static constexpr std::size_t kReplyReserve = 8;  // room kept for an ack or PINGREQ
@@ -806,9 +804,8 @@ private:
         for (std::size_t i = 0; i < Limits::subscriptions; ++i) {
             const SubSlot& s = sub_[i];
             if (s.state == SubState::Free || s.state == SubState::PendingSub || s.cb == nullptr) continue;
-            Inbound split;
-            if (mqtt::parse_shared(mqtt::Bytes(s.filter, s.filter_len), split.shared)) continue;
-            if (!mqtt::topic_matches(split.shared.filter, p.topic)) continue;
+            // subscribe() validated the filter; "$share/{ShareName}/" is not part of it.
+            if (!mqtt::topic_matches(mqtt::shared_filter_inner(mqtt::Bytes(s.filter, s.filter_len)), p.topic)) continue;
             matched = true;
             s.cb(s.user, m);
         }
