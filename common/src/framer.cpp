@@ -92,55 +92,56 @@ std::uint8_t* Framer::space(std::size_t& n) {
 Frame Framer::commit(std::size_t n) {
     Frame f;
     f.consumed = n;
-    if (!header_done_) {
+    if (header_done_) {
+        body_len_ += n;
+    } else {
+        // The Remaining Length is decoded byte by byte as it arrives, with the same
+        // rules and results as parse_fixed_header(). The state lives in locals and is
+        // stored back once.
+        std::size_t len = header_len_;  // header bytes taken: the type byte, then length bytes
+        std::uint32_t rl = remaining_;
+        const std::size_t end = len + n;
         // A header of five bytes without a parsed length only exists after an Invalid
         // result (a valid length ends by the fifth byte): keep refusing until reset().
-        if (header_len_ >= kMaxHeader) {
-            f.status = FrameStatus::Invalid;
-            f.error = Error{Reason::MalformedPacket, MOTE_WHY("framer used after an error without reset")};
-            return f;
-        }
-        // The Remaining Length is decoded byte by byte as it arrives, with the same
-        // rules and results as parse_fixed_header().
-        const std::size_t end = header_len_ + n;
-        while (header_len_ < end) {
-            const std::size_t i = header_len_++;  // 0: the type byte; 1..4: length bytes
-            if (i == 0) continue;
-            const std::uint8_t b = header_[i];
-            remaining_ |= static_cast<std::uint32_t>(b & 0x7FU) << (7 * i - 7);
-            Error error;
+        Error error{Reason::MalformedPacket, MOTE_WHY("framer used after an error without reset")};
+        while (len < kMaxHeader) {
+            if (len == end) {  // NeedMore
+                header_len_ = static_cast<std::uint8_t>(len);
+                remaining_ = rl;
+                return f;
+            }
+            const std::uint8_t b = header_[len];
+            if (len++ == 0) continue;  // the type byte
+            rl |= static_cast<std::uint32_t>(b & 0x7FU) << (7 * len - 14);  // length byte len - 1
             if ((b & 0x80U) != 0) {
-                if (i < kMaxRlBytes) continue;  // NeedMore
+                if (len <= kMaxRlBytes) continue;  // NeedMore
                 error = Error{Reason::MalformedPacket, MOTE_WHY("remaining length > 4 bytes")};  // [MQTT-1.5.5-1]
-            } else if (i > 1 && b == 0) {
+            } else if (len > 2 && b == 0) {
                 error = Error{Reason::MalformedPacket, MOTE_WHY("non-minimal remaining length encoding")};
-            } else if (max_ < header_len_ || remaining_ > max_ - header_len_) {  // header + body > max_
+            } else if (max_ < len || rl > max_ - len) {  // header + body > max_
                 error = Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the maximum packet size")};
-            } else if (remaining_ > cap_) {
+            } else if (rl > cap_) {
                 error = Error{Reason::PacketTooLarge, MOTE_WHY("packet exceeds the receive buffer")};
             } else {
-                header_done_ = true;
-                body_len_ = 0;
+                header_done_ = true;  // body_len_ is 0 until the header is done
+                remaining_ = rl;
                 break;
             }
+            len = kMaxHeader;
+        }
+        if (!header_done_) {
             header_len_ = static_cast<std::uint8_t>(kMaxHeader);
             f.status = FrameStatus::Invalid;
             f.error = error;
             return f;
         }
-        if (!header_done_) return f;
-    } else {
-        body_len_ += n;
     }
     if (body_len_ < remaining_) return f;  // NeedMore
     f.status = FrameStatus::Complete;
     f.first_byte = header_[0];
     f.body = Bytes{buf_, body_len_};
     // Ready for the next packet; the body stays in buf_ until the next space().
-    header_len_ = 0;
-    header_done_ = false;
-    remaining_ = 0;
-    body_len_ = 0;
+    reset();
     return f;
 }
 
