@@ -158,15 +158,12 @@ std::uint32_t backoff_delay_ms(std::uint32_t attempt, std::uint32_t min_ms, std:
     if (d > max_ms) d = max_ms;
     const std::uint32_t half = d / 2;
     const std::uint32_t span = d - half + 1;
-    // Uniform in [0, span) without a division: Cortex-M0 has no divide instruction
-    // and libgcc's routine costs more flash than this function. Draw below the next
-    // power of two and retry draws of span or more (fewer than half of them).
-    std::uint32_t mask = span - 1;
-    for (unsigned shift = 1; shift < 32; shift *= 2) mask |= mask >> shift;
-    std::uint32_t r = 0;
-    do {
-        r = rng.next() & mask;
-    } while (r >= span);
+    // A draw in [0, span): the top 16 bits of a random word scaled by span with
+    // 32-bit multiplies only (Cortex-M0 has no divide instruction, and libgcc's
+    // division costs more flash than this function). span <= 2^31 + 1, so neither
+    // product overflows, and the result stays below span.
+    const std::uint32_t r16 = rng.next() >> 16;
+    const std::uint32_t r = (span >> 16) * r16 + (((span & 0xFFFFu) * r16) >> 16);
     return half + r;
 }
 

@@ -177,3 +177,22 @@ TEST(ClientSubState, Table) {
         LONGS_EQUAL(static_cast<int>(r.next), static_cast<int>(sub_transition(r.s, r.e)));
     }
 }
+
+TEST(ClientBackoff, JitterCoversTheWholeRangeEvenly) {
+    // Each quarter of [d/2, d] gets its share of 8000 draws, and a huge maximum
+    // (no overflow in the scaling) stays within its bounds.
+    Prng rng(7);
+    int quarter[4] = {};
+    for (int i = 0; i < 8000; ++i) {
+        const std::uint32_t x = backoff_delay_ms(4, 100, 100000, rng);  // d = 1600
+        CHECK(x >= 800 && x <= 1600);
+        ++quarter[x >= 1600 ? 3 : (x - 800) / 200];
+    }
+    for (int q : quarter) CHECK(q > 1600 && q < 2400);
+    for (std::uint32_t attempt = 0; attempt < 40; ++attempt) {
+        const std::uint32_t x = backoff_delay_ms(attempt, 1u << 30, 0xFFFFFFFFu, rng);
+        CHECK(x >= (1u << 29));
+    }
+    const std::uint32_t top = backoff_delay_ms(40, 0xFFFFFFFFu, 0xFFFFFFFFu, rng);
+    CHECK(top >= 0x7FFFFFFFu);
+}
