@@ -8,20 +8,20 @@ namespace mote::mqtt {
 
 std::size_t varint_size(std::uint32_t v) {
     if (v > kMaxVarInt) return 0;
-    if (v < 128u) return 1;
-    if (v < 16384u) return 2;
-    if (v < 2097152u) return 3;
-    return 4;
+    std::size_t n = 1;
+    for (; v >= 128u; v >>= 7) ++n;
+    return n;
 }
 
 std::size_t encode_varint(std::uint32_t v, std::uint8_t* out) {
-    const std::size_t n = varint_size(v);
-    for (std::size_t i = 0; i < n; ++i) {
+    if (v > kMaxVarInt) return 0;
+    std::size_t n = 0;
+    do {
         auto b = static_cast<std::uint8_t>(v & 0x7Fu);
         v >>= 7;
-        if (i + 1 < n) b = static_cast<std::uint8_t>(b | 0x80u);
-        out[i] = b;
-    }
+        if (v != 0) b = static_cast<std::uint8_t>(b | 0x80u);
+        out[n++] = b;
+    } while (v != 0);
     return n;
 }
 
