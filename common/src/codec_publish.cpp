@@ -71,11 +71,13 @@ std::size_t encode_publish(const Publish& p, Version v, std::uint8_t* buf, std::
 
 std::size_t encode_publish_header(const Publish& p, Version v, std::uint8_t* buf, std::size_t cap) {
     if (wire::v5(v) != is_v5(v)) return 0;
+    // The payload counts in the Remaining Length but is not written, so the header is
+    // measured first (write_packet's single pass needs the whole body).
     Writer count = Writer::counting();
     write_variable_header(count, p, v);
     const std::size_t rl = count.size() + p.payload.size;
     if (!count.ok() || rl > kMaxRemainingLength) return 0;
-    Writer w(buf, cap);  // with buf == nullptr and cap == SIZE_MAX: counting()
+    Writer w(buf, cap);  // with buf == nullptr and cap == SIZE_MAX: only counts
     w.u8(publish_first_byte(p));
     w.varint(static_cast<std::uint32_t>(rl));
     write_variable_header(w, p, v);

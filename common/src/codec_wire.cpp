@@ -77,15 +77,32 @@ void Writer::prefixed(Bytes b) {
 
 std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t cap, BodyWriter write,
                          const void* body) {
-    Writer count = Writer::counting();
-    write(count, body);
-    if (!count.ok() || count.size() > kMaxRemainingLength) return 0;
-    const auto rl = static_cast<std::uint32_t>(count.size());
-    Writer w(buf, cap);  // with buf == nullptr and cap == SIZE_MAX: counting()
-    w.u8(first_byte);
-    w.varint(rl);
+    // The body is written where it goes after a two-byte fixed header (Remaining
+    // Length below 128, the common case) and moved up when its size says that the
+    // length takes more bytes. A body that does not fit there makes a packet that
+    // does not fit `cap` either, so the result is the one of measuring first. No
+    // packet is shorter than two bytes.
+    constexpr std::size_t kGuess = 2;
+    if (cap < kGuess) return 0;
+    Writer w(buf, cap, kGuess);
     write(w, body);
-    return w.ok() ? w.size() : 0;
+    const std::size_t rl = w.size() - kGuess;
+    // varint_size() is 0 above kMaxRemainingLength (== kMaxVarInt); only a size_t
+    // wider than its argument needs its own test.
+    static_assert(kMaxRemainingLength == kMaxVarInt, "one limit");
+    if (!w.ok() || (sizeof rl > sizeof(std::uint32_t) && rl > kMaxRemainingLength)) return 0;
+    const std::size_t len_bytes = varint_size(static_cast<std::uint32_t>(rl));
+    const std::size_t total = 1 + len_bytes + rl;
+    if (len_bytes == 0 || total > cap) return 0;
+    if (buf != nullptr) {
+        std::uint8_t* to = buf + 1 + len_bytes;
+        if (to != buf + kGuess) {
+            for (std::size_t i = rl; i-- > 0;) to[i] = buf[kGuess + i];
+        }
+        buf[0] = first_byte;
+        (void)encode_varint(static_cast<std::uint32_t>(rl), buf + 1);
+    }
+    return total;
 }
 
 Error read_string(Reader& r, bool strict_utf8, Bytes& out) {

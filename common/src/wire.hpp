@@ -85,7 +85,8 @@ private:
 // writes are not stopped, only the limit is kept.
 class Writer {
 public:
-    Writer(std::uint8_t* buf, std::size_t cap) : buf_(buf), cap_(cap) {}
+    // Writing starts at buf + start; start <= cap.
+    Writer(std::uint8_t* buf, std::size_t cap, std::size_t start = 0) : buf_(buf), cap_(cap), len_(start) {}
     static Writer counting() { return Writer(nullptr, static_cast<std::size_t>(-1)); }
 
     bool ok() const { return ok_; }
@@ -112,19 +113,19 @@ public:
 private:
     std::uint8_t* buf_;
     std::size_t cap_;
-    std::size_t len_ = 0;  // never above cap_
+    std::size_t len_;  // never above cap_
     bool ok_ = true;
 };
 
-// Measures `body` once, then writes the fixed header (first byte and Remaining
-// Length) and the body. Returns the packet size, or 0 when it does not fit in `cap`
-// or the body exceeds the largest Remaining Length. With buf == nullptr and
-// cap == SIZE_MAX it only measures (encoded_size uses this).
+// Writes the fixed header (first byte and Remaining Length) and `body`, in one pass
+// over the body. Returns the packet size, or 0 when it does not fit in `cap` or the
+// body exceeds the largest Remaining Length. With buf == nullptr and cap == SIZE_MAX
+// it only measures (encoded_size uses this).
 using BodyWriter = void (*)(Writer& w, const void* body);
 std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t cap, BodyWriter write,
                          const void* body);
 
-// The same for a lambda `body(Writer&)`. The two passes run in the non-template
+// The same for a lambda `body(Writer&)`. The framing lives in the non-template
 // function above, so each encoder adds only its body, not a copy of the framing.
 template <typename Body>
 std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t cap, const Body& body) {

@@ -54,6 +54,34 @@ TEST(CodecEncode, EncodeNeverWritesPastCap) {
     CHECK_EQUAL(0u, encode(pk, Version::V5, nullptr, 0));
 }
 
+TEST(CodecEncode, RemainingLengthBoundariesGiveExactBytes) {
+    // A body of 127 bytes has a one-byte Remaining Length, 128 and 16383 two, 16384
+    // three (§1.5.5): the fixed header is followed by exactly the body, whatever its
+    // length takes, and one byte less of room fails.
+    const std::size_t bodies[] = {2, 126, 127, 128, 129, 16383, 16384, 16385};
+    ByteVec payload(16384, 0);
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(i * 7 + 1);
+    for (const std::size_t body : bodies) {
+        Publish p;
+        p.topic = Bytes::of("");
+        p.payload = Bytes(payload.data(), body - 2);  // the empty topic's length is 2 bytes
+        ByteVec want{0x30};
+        std::uint8_t rl[4];
+        const std::size_t rl_bytes = encode_varint(static_cast<std::uint32_t>(body), rl);
+        want.insert(want.end(), rl, rl + rl_bytes);
+        want.push_back(0);
+        want.push_back(0);
+        want.insert(want.end(), payload.begin(), payload.begin() + static_cast<long>(body - 2));
+        const Packet pk = make_packet(p);
+        CHECK_EQUAL(want.size(), encoded_size(pk, Version::V3_1_1));
+        ByteVec buf(want.size() + 8, 0xAA);
+        CHECK_EQUAL(want.size(), encode(pk, Version::V3_1_1, buf.data(), want.size()));
+        CHECK_TRUE(ByteVec(buf.begin(), buf.begin() + static_cast<long>(want.size())) == want);
+        for (std::size_t i = want.size(); i < buf.size(); ++i) CHECK_EQUAL(0xAA, buf[i]);
+        CHECK_EQUAL(0u, encode(pk, Version::V3_1_1, buf.data(), want.size() - 1));
+    }
+}
+
 TEST(CodecEncode, TooLongStringsCannotBeEncoded) {
     // §1.5.4: a UTF-8 string has at most 65535 bytes.
     ByteVec topic(70000, 'a');
