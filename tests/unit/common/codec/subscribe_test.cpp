@@ -152,6 +152,53 @@ TEST(CodecSubscribe, UnsubscribeRoundTrips) {
     CHECK_REASON(Reason::ProtocolError, dec(0xA2, "00 01 02 0B 01 00 01 't'", Version::V5));
 }
 
+// SUBSCRIBE and UNSUBSCRIBE share one encoder body: several entries, both versions,
+// from the caller's array and from a decoded (wire) list, which re-encodes in the
+// other version too.
+TEST(CodecSubscribe, ListEncodersWriteEveryEntryInBothVersions) {
+    SubscribeEntry entries[3];
+    entries[0].filter = Bytes::of("a/b");
+    entries[0].options = SubscribeOptions::from_byte(0x2D);  // QoS 1, No Local, RAP, RH 2
+    entries[1].filter = Bytes::of("s/+");
+    entries[1].options = SubscribeOptions::from_byte(0x1A);  // QoS 2, RAP, RH 1
+    entries[2].filter = Bytes::of("#");
+    Subscribe s;
+    s.packet_id = 0x1234;
+    s.entries = SubscribeList::from_array(entries, 3);
+    const char* sub311 = "82 12 12 34 00 03 61 2F 62 01 00 03 73 2F 2B 02 00 01 23 00";
+    const char* sub5 = "82 13 12 34 00 00 03 61 2F 62 2D 00 03 73 2F 2B 1A 00 01 23 00";
+    STRCMP_EQUAL(sub311, to_hex(encode_vec(make_packet(s), Version::V3_1_1)).c_str());
+    STRCMP_EQUAL(sub311, to_hex(encode_vec(make_packet(s), Version::V3_1)).c_str());
+    const ByteVec wire5 = encode_vec(make_packet(s), Version::V5);
+    STRCMP_EQUAL(sub5, to_hex(wire5).c_str());
+    Packet d;
+    CHECK_TRUE(decode_wire(wire5, opts(Version::V5, Role::Client), d).ok());
+    CHECK_TRUE(d.subscribe.entries.from_wire());
+    STRCMP_EQUAL(sub5, to_hex(encode_vec(d, Version::V5)).c_str());
+    STRCMP_EQUAL(sub311, to_hex(encode_vec(d, Version::V3_1_1)).c_str());
+
+    Bytes filters[3] = {Bytes::of("a/b"), Bytes::of("s/+"), Bytes::of("#")};
+    Unsubscribe u;
+    u.packet_id = 7;
+    u.filters = UnsubscribeList::from_array(filters, 3);
+    const char* unsub311 = "A2 0F 00 07 00 03 61 2F 62 00 03 73 2F 2B 00 01 23";
+    const char* unsub5 = "A2 10 00 07 00 00 03 61 2F 62 00 03 73 2F 2B 00 01 23";
+    STRCMP_EQUAL(unsub311, to_hex(encode_vec(make_packet(u), Version::V3_1_1)).c_str());
+    const ByteVec uwire5 = encode_vec(make_packet(u), Version::V5);
+    STRCMP_EQUAL(unsub5, to_hex(uwire5).c_str());
+    CHECK_TRUE(decode_wire(uwire5, opts(Version::V5, Role::Client), d).ok());
+    CHECK_TRUE(d.unsubscribe.filters.from_wire());
+    STRCMP_EQUAL(unsub5, to_hex(encode_vec(d, Version::V5)).c_str());
+    STRCMP_EQUAL(unsub311, to_hex(encode_vec(d, Version::V3_1_1)).c_str());
+
+    // Room for all but the last byte is not enough; the exact size is.
+    std::uint8_t buf[32];
+    CHECK_EQUAL(0u, encode_subscribe(s, Version::V5, buf, wire5.size() - 1));
+    CHECK_EQUAL(wire5.size(), encode_subscribe(s, Version::V5, buf, wire5.size()));
+    CHECK_EQUAL(0u, encode_unsubscribe(u, Version::V5, buf, uwire5.size() - 1));
+    CHECK_EQUAL(uwire5.size(), encode_unsubscribe(u, Version::V5, buf, uwire5.size()));
+}
+
 TEST(CodecSubscribe, SubackRoundTripsAndCodes) {
     const std::uint8_t codes[] = {0x00, 0x01, 0x02, 0x80};
     SubackLike s;
