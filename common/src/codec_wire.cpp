@@ -45,15 +45,24 @@ Error Reader::varint(std::uint32_t& v) {
     return malformed(MOTE_WHY("variable byte integer longer than 4 bytes"));  // [MQTT-1.5.5-1]
 }
 
-void Writer::raw(Bytes b) {
-    if (b.size > cap_ - len_) {
+void Writer::bytes(const std::uint8_t* p, std::size_t n) {
+    const std::size_t at = len_;
+    if (n > cap_ - at) {
         ok_ = false;
         return;
     }
-    if (buf_ != nullptr) {
-        for (std::size_t i = 0; i < b.size; ++i) buf_[len_ + i] = b.data[i];
+    len_ = at + n;
+    if (std::uint8_t* to = buf_) {
+        to += at;
+        for (std::size_t i = 0; i < n; ++i) to[i] = p[i];
     }
-    len_ += b.size;
+}
+
+void Writer::u8(std::uint8_t v) { bytes(&v, 1); }
+
+void Writer::u16(std::uint16_t v) {
+    const std::uint8_t be[2] = {static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+    bytes(be, 2);
 }
 
 void Writer::varint(std::uint32_t v) {

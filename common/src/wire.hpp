@@ -92,19 +92,12 @@ public:
     bool ok() const { return ok_; }
     std::size_t size() const { return len_; }
 
-    void u8(std::uint8_t v) {
-        if (len_ == cap_) {
-            ok_ = false;
-            return;
-        }
-        if (buf_ != nullptr) buf_[len_] = v;
-        ++len_;
-    }
-    void u16(std::uint16_t v) {
-        u8(static_cast<std::uint8_t>(v >> 8));
-        u8(static_cast<std::uint8_t>(v));
-    }
-    void raw(Bytes b);
+    // Every write ends in bytes(): `n` bytes from `p` (which may be null when n is 0).
+    // The others are out of line too, so that an encoder's call stays a call.
+    void bytes(const std::uint8_t* p, std::size_t n);
+    void raw(Bytes b) { bytes(b.data, b.size); }
+    void u8(std::uint8_t v);
+    void u16(std::uint16_t v);
     void varint(std::uint32_t v);
     // A two-byte length prefix and the bytes; fails when longer than 65535.
     void prefixed(Bytes b);
