@@ -19,6 +19,14 @@ bool ack_code_allowed(PacketType t, std::uint8_t code) {
     return wire::code_in(code, kPubrelCodes, sizeof kPubrelCodes);
 }
 
+void write_ack(wire::Writer& w, const void* packet, wire::Head h) {
+    const Ack& p = *static_cast<const Ack*>(packet);
+    w.u16(p.packet_id);
+    if (!wire::v5(h.v()) || (p.reason == Reason::Success && p.props.empty())) return;
+    w.u8(static_cast<std::uint8_t>(p.reason));
+    if (!p.props.empty()) wire::write_properties(w, p.props);
+}
+
 }  // namespace
 
 Error decode_ack(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Ack& out) {
@@ -44,13 +52,8 @@ Error decode_ack(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts,
 }
 
 std::size_t encode_ack(PacketType type, const Ack& p, Version v, std::uint8_t* buf, std::size_t cap) {
-    if (!is_ack_type(type) || wire::v5(v) != is_v5(v)) return 0;
-    return wire::write_packet(wire::first_byte(type, wire::required_flags(type)), buf, cap, [&](wire::Writer& w) {
-        w.u16(p.packet_id);
-        if (!wire::v5(v) || (p.reason == Reason::Success && p.props.empty())) return;
-        w.u8(static_cast<std::uint8_t>(p.reason));
-        if (!p.props.empty()) wire::write_properties(w, p.props);
-    });
+    if (!is_ack_type(type)) return 0;
+    return wire::write_packet({wire::first_byte(type, wire::required_flags(type)), v}, buf, cap, write_ack, &p);
 }
 
 }  // namespace mote::mqtt

@@ -37,8 +37,7 @@ Error decode_connack(std::uint8_t first_byte, Bytes body, const DecodeOptions& o
 }
 
 std::size_t encode_connack(const Connack& p, Version v, std::uint8_t* buf, std::size_t cap) {
-    if (wire::v5(v) != is_v5(v)) return 0;
-    return wire::write_packet(wire::first_byte(PacketType::Connack), buf, cap, [&](wire::Writer& w) {
+    return wire::write_packet({wire::first_byte(PacketType::Connack), v}, buf, cap, [&](wire::Writer& w) {
         w.u8(p.session_present ? 1 : 0);
         w.u8(p.code);
         if (wire::v5(v)) wire::write_properties(w, p.props);

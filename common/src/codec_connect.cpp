@@ -106,7 +106,8 @@ std::uint8_t connect_flags(const Connect& p) {
     return f;
 }
 
-void write_connect_body(Writer& w, const Connect& p) {
+void write_connect(Writer& w, const void* packet, wire::Head) {
+    const Connect& p = *static_cast<const Connect*>(packet);
     const bool v5 = wire::v5(p.version);
     w.prefixed(p.version == Version::V3_1 ? kMqisdp : kMqtt);
     w.u8(static_cast<std::uint8_t>(p.version));
@@ -142,9 +143,7 @@ Error decode_connect(std::uint8_t first_byte, Bytes body, const DecodeOptions& o
 }
 
 std::size_t encode_connect(const Connect& p, std::uint8_t* buf, std::size_t cap) {
-    if (wire::v5(p.version) != is_v5(p.version)) return 0;  // 5.0 not built in
-    return wire::write_packet(wire::first_byte(PacketType::Connect), buf, cap,
-                              [&](Writer& w) { write_connect_body(w, p); });
+    return wire::write_packet({wire::first_byte(PacketType::Connect), p.version}, buf, cap, write_connect, &p);
 }
 
 }  // namespace mote::mqtt

@@ -30,6 +30,11 @@ void write_reason_and_props(wire::Writer& w, Reason reason, Properties props, bo
     if (!props.empty() || !code_alone_ok) wire::write_properties(w, props);
 }
 
+void write_disconnect(wire::Writer& w, const void* packet, wire::Head) {
+    const Disconnect& p = *static_cast<const Disconnect*>(packet);
+    write_reason_and_props(w, p.reason, p.props, true);
+}
+
 }  // namespace
 
 Error decode_disconnect(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Disconnect& out) {
@@ -65,21 +70,20 @@ Error decode_auth(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts
 }
 
 std::size_t encode_disconnect(const Disconnect& p, Version v, std::uint8_t* buf, std::size_t cap) {
-    if (wire::v5(v) != is_v5(v)) return 0;
-    return wire::write_packet(wire::first_byte(PacketType::Disconnect), buf, cap, [&](wire::Writer& w) {
-        if (wire::v5(v)) write_reason_and_props(w, p.reason, p.props, true);
-    });
+    // A 3.1.1 DISCONNECT is the fixed header alone (§3.14 of 3.1.1).
+    return wire::write_packet({wire::first_byte(PacketType::Disconnect), v}, buf, cap,
+                              wire::v5(v) ? write_disconnect : wire::write_nothing, &p);
 }
 
 std::size_t encode_auth(const Auth& p, std::uint8_t* buf, std::size_t cap) {
-    if (!wire::v5(Version::V5)) return 0;
-    return wire::write_packet(wire::first_byte(PacketType::Auth), buf, cap,
+    // In a build without 5.0, write_packet refuses Version::V5.
+    return wire::write_packet({wire::first_byte(PacketType::Auth), Version::V5}, buf, cap,
                               [&](wire::Writer& w) { write_reason_and_props(w, p.reason, p.props, false); });
 }
 
 std::size_t encode_ping(PacketType type, std::uint8_t* buf, std::size_t cap) {
     if (type != PacketType::Pingreq && type != PacketType::Pingresp) return 0;
-    return wire::write_packet(wire::first_byte(type), buf, cap, [](wire::Writer&) {});
+    return wire::write_packet({wire::first_byte(type), Version::V3_1_1}, buf, cap, wire::write_nothing, nullptr);
 }
 
 }  // namespace mote::mqtt

@@ -35,6 +35,12 @@ std::uint8_t publish_first_byte(const Publish& p) {
                                      ((p.qos & 3u) << 1) | (p.retain ? 0x01u : 0u));
 }
 
+void write_publish(Writer& w, const void* packet, wire::Head h) {
+    const Publish& p = *static_cast<const Publish*>(packet);
+    write_variable_header(w, p, h.v());
+    w.raw(p.payload);
+}
+
 }  // namespace
 
 Error decode_publish(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Publish& out) {
@@ -62,11 +68,7 @@ Error decode_publish(std::uint8_t first_byte, Bytes body, const DecodeOptions& o
 }
 
 std::size_t encode_publish(const Publish& p, Version v, std::uint8_t* buf, std::size_t cap) {
-    if (wire::v5(v) != is_v5(v)) return 0;
-    return wire::write_packet(publish_first_byte(p), buf, cap, [&](Writer& w) {
-        write_variable_header(w, p, v);
-        w.raw(p.payload);
-    });
+    return wire::write_packet({publish_first_byte(p), v}, buf, cap, write_publish, &p);
 }
 
 std::size_t encode_publish_header(const Publish& p, Version v, std::uint8_t* buf, std::size_t cap) {

@@ -72,23 +72,16 @@ Error check_codes(PacketType type, Bytes codes, Version v) {
 
 // SUBSCRIBE and UNSUBSCRIBE differ only in the first byte and the options byte
 // after each filter, so one body writes both.
-struct ListBody {
-    const void* packet;  // a Subscribe when `subscribe`, else an Unsubscribe
-    Version v;
-    bool subscribe;
-};
-
-void write_list(Writer& w, const void* body) {
-    const ListBody& b = *static_cast<const ListBody*>(body);
-    // 5.0 not built in: the packet cannot be encoded (write_packet returns 0).
-    if (wire::v5(b.v) != is_v5(b.v)) return w.fail();
-    const auto* sub = static_cast<const Subscribe*>(b.packet);
-    const auto* unsub = static_cast<const Unsubscribe*>(b.packet);
-    const EntryListBase& list = b.subscribe ? static_cast<const EntryListBase&>(sub->entries) : unsub->filters;
-    write_id_and_props(w, b.v, b.subscribe ? sub->packet_id : unsub->packet_id, b.subscribe ? sub->props : unsub->props);
+void write_list(Writer& w, const void* packet, wire::Head h) {
+    const bool subscribe = (h.first_byte() >> 4) == static_cast<std::uint8_t>(PacketType::Subscribe);
+    const Version v = h.v();
+    const auto* sub = static_cast<const Subscribe*>(packet);
+    const auto* unsub = static_cast<const Unsubscribe*>(packet);
+    const EntryListBase& list = subscribe ? static_cast<const EntryListBase&>(sub->entries) : unsub->filters;
+    write_id_and_props(w, v, subscribe ? sub->packet_id : unsub->packet_id, subscribe ? sub->props : unsub->props);
     // 3.1.1 has only the QoS in the options byte; the other bits are reserved. A 5.0
     // byte has six defined bits (what from_byte() reads of a decoded one).
-    const std::uint8_t mask = wire::v5(b.v) ? 0x3Fu : 0x03u;
+    const std::uint8_t mask = wire::v5(v) ? 0x3Fu : 0x03u;
     const Bytes raw = list.raw();
     std::size_t off = 0;  // in raw, for a decoded (validated) list
     for (std::size_t i = 0; i < list.size(); ++i) {
@@ -97,16 +90,16 @@ void write_list(Writer& w, const void* body) {
         if (list.from_wire()) {
             filter = raw.sub(off + 2, detail::filter_len(raw, off));
             off += 2 + filter.size;
-            if (b.subscribe) options = raw[off++];
-        } else if (b.subscribe) {
+            if (subscribe) options = raw[off++];
+        } else if (subscribe) {
             const SubscribeEntry& e = static_cast<const SubscribeEntry*>(list.items())[i];
             filter = e.filter;
-            options = wire::v5(b.v) ? e.options.to_byte() : e.options.qos;
+            options = wire::v5(v) ? e.options.to_byte() : e.options.qos;
         } else {
             filter = static_cast<const Bytes*>(list.items())[i];
         }
         w.prefixed(filter);
-        if (b.subscribe) w.u8(static_cast<std::uint8_t>(options & mask));
+        if (subscribe) w.u8(static_cast<std::uint8_t>(options & mask));
     }
 }
 
@@ -164,18 +157,16 @@ Error decode_suback(std::uint8_t first_byte, Bytes body, const DecodeOptions& op
 }
 
 std::size_t encode_subscribe(const Subscribe& p, Version v, std::uint8_t* buf, std::size_t cap) {
-    const ListBody b{&p, v, true};
-    return wire::write_packet(wire::first_byte(PacketType::Subscribe, 2), buf, cap, write_list, &b);
+    return wire::write_packet({wire::first_byte(PacketType::Subscribe, 2), v}, buf, cap, write_list, &p);
 }
 
 std::size_t encode_unsubscribe(const Unsubscribe& p, Version v, std::uint8_t* buf, std::size_t cap) {
-    const ListBody b{&p, v, false};
-    return wire::write_packet(wire::first_byte(PacketType::Unsubscribe, 2), buf, cap, write_list, &b);
+    return wire::write_packet({wire::first_byte(PacketType::Unsubscribe, 2), v}, buf, cap, write_list, &p);
 }
 
 std::size_t encode_suback(PacketType type, const SubackLike& p, Version v, std::uint8_t* buf, std::size_t cap) {
-    if ((type != PacketType::Suback && type != PacketType::Unsuback) || wire::v5(v) != is_v5(v)) return 0;
-    return wire::write_packet(wire::first_byte(type), buf, cap, [&](Writer& w) {
+    if (type != PacketType::Suback && type != PacketType::Unsuback) return 0;
+    return wire::write_packet({wire::first_byte(type), v}, buf, cap, [&](Writer& w) {
         write_id_and_props(w, v, p.packet_id, p.props);
         // A 3.1.1 UNSUBACK is the Packet Identifier alone (§3.11 of 3.1.1).
         if (wire::v5(v) || type == PacketType::Suback) w.raw(p.codes);

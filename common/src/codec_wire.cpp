@@ -84,8 +84,8 @@ void Writer::prefixed(Bytes b) {
     raw(b);
 }
 
-std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t cap, BodyWriter write,
-                         const void* body) {
+std::size_t write_packet(Head h, std::uint8_t* buf, std::size_t cap, BodyWriter write, const void* packet) {
+    if (v5(h.v()) != is_v5(h.v())) return 0;  // 5.0 not built in
     // The body is written where it goes after a two-byte fixed header (Remaining
     // Length below 128, the common case) and moved up when its size says that the
     // length takes more bytes. A body that does not fit there makes a packet that
@@ -94,7 +94,7 @@ std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t
     constexpr std::size_t kGuess = 2;
     if (cap < kGuess) return 0;
     Writer w(buf, cap, kGuess);
-    write(w, body);
+    write(w, packet, h);
     const std::size_t rl = w.size() - kGuess;
     // varint_size() is 0 above kMaxRemainingLength (== kMaxVarInt); only a size_t
     // wider than its argument needs its own test.
@@ -108,7 +108,7 @@ std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t
         if (to != buf + kGuess) {
             for (std::size_t i = rl; i-- > 0;) to[i] = buf[kGuess + i];
         }
-        buf[0] = first_byte;
+        buf[0] = h.first_byte();
         (void)encode_varint(static_cast<std::uint32_t>(rl), buf + 1);
     }
     return total;

@@ -110,21 +110,38 @@ private:
     bool ok_ = true;
 };
 
-// Writes the fixed header (first byte and Remaining Length) and `body`, in one pass
-// over the body. Returns the packet size, or 0 when it does not fit in `cap` or the
-// body exceeds the largest Remaining Length. With buf == nullptr and cap == SIZE_MAX
-// it only measures (encoded_size uses this).
-using BodyWriter = void (*)(Writer& w, const void* body);
-std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t cap, BodyWriter write,
-                         const void* body);
+// What write_packet() and a body writer know of the packet besides its fields: the
+// first byte of the fixed header and the protocol version. One integer rather than
+// two byte members, so that GCC builds and passes it in a register, not in memory.
+class Head {
+public:
+    constexpr Head(std::uint8_t first_byte, Version v)
+        : bits_(first_byte | static_cast<std::uint32_t>(static_cast<std::uint8_t>(v)) << 8) {}
+    constexpr std::uint8_t first_byte() const { return static_cast<std::uint8_t>(bits_); }
+    constexpr Version v() const { return static_cast<Version>(static_cast<std::uint8_t>(bits_ >> 8)); }
 
-// The same for a lambda `body(Writer&)`. The framing lives in the non-template
-// function above, so each encoder adds only its body, not a copy of the framing.
+private:
+    std::uint32_t bits_;
+};
+using BodyWriter = void (*)(Writer& w, const void* packet, Head h);
+
+// Writes the fixed header (first byte and Remaining Length) and the body that
+// `write(w, packet, h)` writes, in one pass over the body. Returns the packet size, or
+// 0 when it does not fit in `cap`, the body exceeds the largest Remaining Length or
+// h.v is 5.0 in a build without it. With buf == nullptr and cap == SIZE_MAX it only
+// measures (encoded_size uses this).
+std::size_t write_packet(Head h, std::uint8_t* buf, std::size_t cap, BodyWriter write, const void* packet);
+
+// The same for a lambda `body(Writer&)`, for encoders whose size matters less than
+// the lambda's convenience: the framing still lives in the function above.
 template <typename Body>
-std::size_t write_packet(std::uint8_t first_byte, std::uint8_t* buf, std::size_t cap, const Body& body) {
-    return write_packet(first_byte, buf, cap, [](Writer& w, const void* b) { (*static_cast<const Body*>(b))(w); },
-                        &body);
+std::size_t write_packet(Head h, std::uint8_t* buf, std::size_t cap, const Body& body) {
+    return write_packet(
+        h, buf, cap, [](Writer& w, const void* b, Head) { (*static_cast<const Body*>(b))(w); }, &body);
 }
+
+// The body of PINGREQ, PINGRESP and a 3.1.1 DISCONNECT.
+inline void write_nothing(Writer&, const void*, Head) {}
 
 #if MOTE_MQTT_V5
 // Reads a Property Length and block and validates it for `ctx`.
