@@ -65,7 +65,9 @@ Error check_codes(PacketType type, Bytes codes, Version v) {
     const std::uint8_t* list = !wire::v5(v) ? kSuback311Codes : suback ? kSubackCodes : kUnsubackCodes;
     const std::size_t n = !wire::v5(v) ? sizeof kSuback311Codes : suback ? sizeof kSubackCodes : sizeof kUnsubackCodes;
     for (std::size_t i = 0; i < codes.size; ++i) {
-        if (!wire::code_in(codes[i], list, n)) return protocol_error(MOTE_WHY("reason code not allowed in this ack"));
+        // A 3.1.1-only build, where only the 3.1.1 list is possible, compares inline.
+        const bool allowed = MOTE_MQTT_V5 != 0 ? wire::code_in(codes[i], list, n) : codes[i] <= 0x02 || codes[i] == 0x80;
+        if (!allowed) return protocol_error(MOTE_WHY("reason code not allowed in this ack"));
     }
     return kOk;
 }
