@@ -2,6 +2,8 @@
 // helpers of codec.hpp.
 #include "wire.hpp"
 
+#include <cstring>
+
 #include "mote/common/utf8.hpp"
 
 namespace mote::mqtt {
@@ -52,10 +54,8 @@ void Writer::bytes(const std::uint8_t* p, std::size_t n) {
         return;
     }
     len_ = at + n;
-    if (std::uint8_t* to = buf_) {
-        to += at;
-        for (std::size_t i = 0; i < n; ++i) to[i] = p[i];
-    }
+    // memcpy() is in every image already; p is null only when n is 0.
+    if (buf_ != nullptr && n != 0) std::memcpy(buf_ + at, p, n);
 }
 
 void Writer::u8(std::uint8_t v) { bytes(&v, 1); }
