@@ -99,6 +99,10 @@ TEST(CodecConnect, V311RoundTripWithWillAndCredentials) {
     const ByteVec wire = roundtrip(make_packet(c), Version::V3_1_1, Role::Client);
     // Flags: user 0x80 | password 0x40 | will QoS 2 0x10 | will 0x04 = 0xD4.
     CHECK_EQUAL(0xD4, wire[9]);
+    const ByteVec expected = hex(
+        "10 3C 00 04 'MQTT' 04 D4 FF FF 00 08 'client-1' 00 0F 'status/client-1' "
+        "00 07 'offline' 00 04 'user' 00 06 'secret'");
+    STRCMP_EQUAL(to_hex(expected).c_str(), to_hex(wire).c_str());
 }
 
 TEST(CodecConnect, V31RoundTripUsesMqisdp) {
