@@ -97,31 +97,31 @@ Error read_payload(Reader& r, const DecodeOptions& opts, Connect& out) {
 }
 
 std::uint8_t connect_flags(const Connect& p) {
-    std::uint8_t f = p.clean_start ? kFlagClean : 0;
-    if (p.has_will) {
-        f = static_cast<std::uint8_t>(f | kFlagWill | ((p.will.qos & 3u) << 3) | (p.will.retain ? kFlagWillRetain : 0));
-    }
-    if (p.has_username) f |= kFlagUsername;
-    if (p.has_password) f |= kFlagPassword;
-    return f;
+    // A bool is 0 or 1: shifted into its bit without a branch.
+    unsigned f = (unsigned{p.clean_start} << 1) | (unsigned{p.has_username} << 7) | (unsigned{p.has_password} << 6);
+    if (p.has_will) f |= kFlagWill | ((p.will.qos & 3u) << 3) | (unsigned{p.will.retain} << 5);
+    return static_cast<std::uint8_t>(f);
 }
 
 void write_connect(Writer& w, const void* packet, wire::Head) {
     const Connect& p = *static_cast<const Connect*>(packet);
     const bool v5 = wire::v5(p.version);
+    // The flags say which payload fields follow [MQTT-3.1.2-9] [MQTT-3.1.2-17]
+    // [MQTT-3.1.2-19]; testing them saves reloading the three bools.
+    const std::uint8_t flags = connect_flags(p);
     w.prefixed(p.version == Version::V3_1 ? kMqisdp : kMqtt);
     w.u8(static_cast<std::uint8_t>(p.version));
-    w.u8(connect_flags(p));
+    w.u8(flags);
     w.u16(p.keep_alive);
     if (v5) wire::write_properties(w, p.props);
     w.prefixed(p.client_id);
-    if (p.has_will) {
+    if ((flags & kFlagWill) != 0) {
         if (v5) wire::write_properties(w, p.will.props);
         w.prefixed(p.will.topic);
         w.prefixed(p.will.payload);
     }
-    if (p.has_username) w.prefixed(p.username);
-    if (p.has_password) w.prefixed(p.password);
+    if ((flags & kFlagUsername) != 0) w.prefixed(p.username);
+    if ((flags & kFlagPassword) != 0) w.prefixed(p.password);
 }
 
 }  // namespace
