@@ -175,16 +175,30 @@ std::size_t encode_suback(PacketType type, const SubackLike& p, Version v, std::
     });
 }
 
+namespace {
+
+struct OneFilter {
+    std::uint16_t packet_id;
+    std::uint8_t options;  // the byte on the wire (SUBSCRIBE only)
+    Bytes filter;
+};
+
+void write_one_filter(Writer& w, const void* packet, wire::Head h) {
+    const auto& p = *static_cast<const OneFilter*>(packet);
+    w.u16(p.packet_id);
+    if (wire::v5(h.v())) w.u8(0);  // Property Length 0
+    w.prefixed(p.filter);
+    if ((h.first_byte() >> 4) == static_cast<std::uint8_t>(PacketType::Subscribe)) w.u8(p.options);
+}
+
+}  // namespace
+
 std::size_t encode_one_filter(PacketType type, std::uint16_t packet_id, Bytes filter, SubscribeOptions options,
                               Version v, std::uint8_t* buf, std::size_t cap) {
-    const bool subscribe = type == PacketType::Subscribe;
-    if ((!subscribe && type != PacketType::Unsubscribe) || wire::v5(v) != is_v5(v)) return 0;
-    return wire::write_packet(wire::first_byte(type, 2), buf, cap, [&](Writer& w) {
-        w.u16(packet_id);
-        if (wire::v5(v)) w.u8(0);  // Property Length 0
-        w.prefixed(filter);
-        if (subscribe) w.u8(wire::v5(v) ? options.to_byte() : static_cast<std::uint8_t>(options.qos & 3u));
-    });
+    if (type != PacketType::Subscribe && type != PacketType::Unsubscribe) return 0;
+    // 3.1.1 has only the QoS in the options byte [MQTT-3.8.3-4].
+    const OneFilter p{packet_id, wire::v5(v) ? options.to_byte() : static_cast<std::uint8_t>(options.qos & 3u), filter};
+    return wire::write_packet({wire::first_byte(type, 2), v}, buf, cap, write_one_filter, &p);
 }
 
 }  // namespace mote::mqtt
