@@ -81,9 +81,4 @@ std::size_t encode_auth(const Auth& p, std::uint8_t* buf, std::size_t cap) {
                               [&](wire::Writer& w) { write_reason_and_props(w, p.reason, p.props, false); });
 }
 
-std::size_t encode_ping(PacketType type, std::uint8_t* buf, std::size_t cap) {
-    if (type != PacketType::Pingreq && type != PacketType::Pingresp) return 0;
-    return wire::write_packet({wire::first_byte(type), Version::V3_1_1}, buf, cap, wire::write_nothing, nullptr);
-}
-
 }  // namespace mote::mqtt

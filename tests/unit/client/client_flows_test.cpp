@@ -48,6 +48,16 @@ TEST(ClientConnect, SendsConnectAndReportsConnected) {
     }
 }
 
+TEST(ClientConnect, NoBrokerLimitsBeforeA5Connack) {
+    // Until a 5.0 CONNACK announces a Receive Maximum there is none (65535), before
+    // connecting and on a 3.1.1 connection.
+    Rig<> r(Version::V3_1_1);
+    CHECK_EQUAL(65535u, r.make().server_receive_maximum());
+    r.connect();
+    CHECK(r.cl->connected());
+    CHECK_EQUAL(65535u, r.cl->server_receive_maximum());
+}
+
 TEST(ClientConnect, WillAndCredentialsGoIntoConnect) {
     for (Version v : kVersions) {
         Rig<> r(v);

@@ -107,7 +107,16 @@ std::size_t encode_suback(PacketType type, const SubackLike& p, Version v, std::
 std::size_t encode_unsubscribe(const Unsubscribe& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_disconnect(const Disconnect& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_auth(const Auth& p, std::uint8_t* buf, std::size_t cap);
-std::size_t encode_ping(PacketType type, std::uint8_t* buf, std::size_t cap);  // 2 bytes
+// PINGREQ or PINGRESP: two constant bytes, so inline (a call costs more than they
+// do on a microcontroller). buf == nullptr only measures, like the others.
+inline std::size_t encode_ping(PacketType type, std::uint8_t* buf, std::size_t cap) {
+    if ((type != PacketType::Pingreq && type != PacketType::Pingresp) || cap < 2) return 0;
+    if (buf != nullptr) {
+        buf[0] = static_cast<std::uint8_t>(static_cast<unsigned>(type) << 4);
+        buf[1] = 0;  // Remaining Length 0
+    }
+    return 2;
+}
 // A SUBSCRIBE (type Subscribe) or UNSUBSCRIBE (type Unsubscribe) for one filter and
 // no properties: the same bytes as encode_subscribe()/encode_unsubscribe() with a
 // one-entry list (`options` goes into a SUBSCRIBE only), without building the packet

@@ -94,9 +94,13 @@ public:
           in_ids_() {
         dopts_.version = options.version;
         dopts_.sender = mqtt::Role::Server;
-        server_max_qos_ = 2;
-        retain_available_ = true;
-        send_window_ = 65535;
+        // The broker's limits, until a 5.0 CONNACK says otherwise (a 3.1.1-only build
+        // never reads them).
+        if (kV5Built) {
+            server_max_qos_ = 2;
+            retain_available_ = true;
+            send_window_ = 65535;
+        }
     }
 
     Client(const Client&) = delete;
@@ -244,7 +248,8 @@ public:
     const Stats& stats() const { return stats_; }
     // The keep alive in use (5.0: Server Keep Alive wins), in milliseconds.
     std::uint32_t keep_alive_ms() const { return keep_alive_ms_; }
-    std::uint32_t server_receive_maximum() const { return send_window_; }
+    // The broker's Receive Maximum (5.0 CONNACK); 65535 (no limit announced) otherwise.
+    std::uint32_t server_receive_maximum() const { return kV5Built ? send_window_ : 65535u; }
 
 private:
 
