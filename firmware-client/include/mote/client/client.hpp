@@ -804,7 +804,6 @@ private:
     }
 
     void deliver(const mqtt::Publish& p) {
-        const Message m{p.topic, p.payload, p.qos, p.retain, p.dup, p.props};
         bool matched = false;
         for (std::size_t i = 0; i < Limits::subscriptions; ++i) {
             const SubSlot& s = sub_[i];
@@ -812,9 +811,9 @@ private:
             // subscribe() validated the filter; "$share/{ShareName}/" is not part of it.
             if (!mqtt::topic_matches(mqtt::shared_filter_inner(mqtt::Bytes(s.filter, s.filter_len)), p.topic)) continue;
             matched = true;
-            s.cb(s.user, m);
+            s.cb(s.user, p);
         }
-        if (!matched && opts_.on_unmatched != nullptr) opts_.on_unmatched(opts_.unmatched_user, m);
+        if (!matched && opts_.on_unmatched != nullptr) opts_.on_unmatched(opts_.unmatched_user, p);
         ++stats_.delivered_in;
     }
 

@@ -56,16 +56,11 @@ enum class OverflowPolicy : std::uint8_t {
     RefuseNewest,  // keep the queue, return QueueFull, count it in Stats::refused
 };
 
-// A received application message. Every view points into the client's receive
-// buffer and is valid only during the callback.
-struct Message {
-    mqtt::Bytes topic;
-    mqtt::Bytes payload;
-    std::uint8_t qos = 0;
-    bool retain = false;
-    bool dup = false;
-    mqtt::Properties props;  // 5.0 only; empty for 3.1.1
-};
+// A received application message: the decoded PUBLISH itself (topic, payload, qos,
+// retain, dup, props; packet_id is the broker's, 0 for QoS 0). Every view points into
+// the client's receive buffer and is valid only during the callback. props is empty
+// for 3.1.1.
+using Message = mqtt::Publish;
 using MessageCallback = void (*)(void* user, const Message& msg);
 
 enum class EventType : std::uint8_t {
