@@ -622,10 +622,8 @@ private:
         using T = mqtt::PacketType;
         if (type == T::Publish) {
             handle_publish(first_byte, body);
-        } else if (type == T::Puback || type == T::Pubrec || type == T::Pubcomp) {
-            handle_out_ack(first_byte, body, type);
-        } else if (type == T::Pubrel) {
-            handle_pubrel(first_byte, body);
+        } else if (type >= T::Puback && type <= T::Pubcomp) {
+            handle_ack(first_byte, body, type);
         } else if (type == T::Suback || type == T::Unsuback) {
             handle_suback(first_byte, body, type);
         } else if (type == T::Pingresp) {
@@ -659,9 +657,8 @@ private:
         }
         if (c.code != 0) {
             const mqtt::Reason r = v5() ? static_cast<mqtt::Reason>(c.code) : refusal_reason_311(c.code);
-            stats_.last_error = r;
             emit(EventType::ConnectRefused, r, 0);
-            fault(r, false);  // ConnackRefused and ProtocolFault both lead to Backoff
+            fault(r, false);  // sets last_error; ConnackRefused and ProtocolFault both lead to Backoff
             return;
         }
         // [C6] 3.1.1 [MQTT-3.2.2-1] / 5.0 [MQTT-3.2.2-2]: with Clean Start the server
@@ -829,7 +826,9 @@ private:
         return true;
     }
 
-    void handle_out_ack(std::uint8_t first_byte, mqtt::Bytes body, mqtt::PacketType type) {
+    // PUBACK, PUBREC and PUBCOMP of our flows, and PUBREL of the broker's QoS 2 flows:
+    // one shape, decoded in one place.
+    void handle_ack(std::uint8_t first_byte, mqtt::Bytes body, mqtt::PacketType type) {
         Inbound in;
         mqtt::Ack& a = in.ack;
         if (const mqtt::Error e = mqtt::decode_ack(first_byte, body, dopts_, a)) {
@@ -837,6 +836,10 @@ private:
             return;
         }
         if (!check_problem_info(a.props)) return;
+        if (type == mqtt::PacketType::Pubrel) {
+            handle_pubrel(a.packet_id);
+            return;
+        }
         std::size_t i = 0;
         while (i < out_count_ && !(out_[i].packet_id == a.packet_id && out_[i].state != OutState::Queued)) ++i;
         if (i == out_count_) {
@@ -860,22 +863,15 @@ private:
         if (st.action == OutAction::Complete) retire_out(i, EventType::Delivered, a.reason);
     }
 
-    void handle_pubrel(std::uint8_t first_byte, mqtt::Bytes body) {
-        Inbound in;
-        mqtt::Ack& a = in.ack;
-        if (const mqtt::Error e = mqtt::decode_ack(first_byte, body, dopts_, a)) {
-            fault(e.reason, true);
-            return;
-        }
-        if (!check_problem_info(a.props)) return;
+    void handle_pubrel(std::uint16_t packet_id) {
         std::uint16_t* slot = nullptr;
         for (std::uint16_t& id : in_ids_) {
-            if (id == a.packet_id) slot = &id;
+            if (id == packet_id) slot = &id;
         }
         const InStep st = in_transition(slot ? InState::WaitPubrel : InState::Free, InEvent::Pubrel);
         if (slot) *slot = 0;
         // [MQTT-4.3.3-11] PUBCOMP answers PUBREL; 5.0 says 0x92 for an unknown id.
-        send_ack(mqtt::PacketType::Pubcomp, a.packet_id,
+        send_ack(mqtt::PacketType::Pubcomp, packet_id,
                  st.action == InAction::PubcompNotFound && v5() ? mqtt::Reason::PacketIdentifierNotFound
                                                                 : mqtt::Reason::Success);
     }
