@@ -222,6 +222,32 @@ TEST(ClientPublishOut, PartialSendsKeepPacketsWhole) {
     for (auto& s : sent) STRCMP_EQUAL("payload", S(s.decode(r.v()).publish.payload).c_str());
 }
 
+TEST(ClientPublishOut, PacketIdsWrapPastZeroAndSkipIdsInUse) {
+    // [MQTT-2.2.1-3] a fresh non-zero id for each flow: after 65535 the ids start
+    // again at 1, never 0, and skip one still in flight.
+    Rig<> r(Version::V3_1_1);
+    r.connect();
+    CHECK(r.cl->publish(B("held"), B("x"), 1, false) == mc::Status::Ok);  // never acknowledged
+    r.poll();
+    auto sent = take_sent(r.t);
+    LONGS_EQUAL(1, sent.size());
+    const std::uint16_t held = sent[0].decode(Version::V3_1_1).publish.packet_id;
+    LONGS_EQUAL(1, held);
+    std::uint32_t expect = 2;
+    for (int k = 0; k < 65540; ++k) {
+        CHECK(r.cl->publish(B("t"), B("y"), 1, false) == mc::Status::Ok);
+        r.cl->poll();
+        sent = take_sent(r.t);
+        LONGS_EQUAL(1, sent.size());
+        const std::uint16_t id = sent[0].decode(Version::V3_1_1).publish.packet_id;
+        LONGS_EQUAL(expect, id);
+        r.t.push(ack(PacketType::Puback, Version::V3_1_1, id));
+        r.cl->poll();
+        expect = expect == 65535 ? 2 : expect + 1;  // 0 is never used, 1 is held
+    }
+    LONGS_EQUAL(1, r.cl->queued());
+}
+
 TEST(ClientPublishOut, InvalidArgumentsAreRefused) {
     Rig<> r(Version::V3_1_1);
     r.make();

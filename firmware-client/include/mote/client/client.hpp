@@ -360,8 +360,8 @@ private:
     // tables are far smaller than the id space, so the loop ends quickly.
     std::uint16_t allocate_id() {
         for (;;) {
-            next_id_ = static_cast<std::uint16_t>(next_id_ == 0xFFFF ? 1 : next_id_ + 1);
-            if (!id_in_use(next_id_)) return next_id_;
+            next_id_ = static_cast<std::uint16_t>(next_id_ + 1);  // wraps to 0, which is never used
+            if (next_id_ != 0 && !id_in_use(next_id_)) return next_id_;
         }
     }
 
@@ -960,9 +960,9 @@ private:
         p.packet_id = s.packet_id;
         p.topic = mqtt::Bytes(store_ + s.offset, s.topic_len);
         p.payload = mqtt::Bytes(store_ + s.offset + s.topic_len, s.payload_len);
-        const std::size_t need = publish_wire_size(s.topic_len, s.payload_len, s.qos);
-        std::uint8_t* buf = reserve(need);
-        if (buf == nullptr) return false;
+        // All the free room, in one piece: the encoder says 0 when the packet does not
+        // fit it (publish() made sure it fits an empty tx_).
+        std::uint8_t* buf = reserve(tx_free());
         const std::size_t n = mqtt::encode_publish(p, dopts_.version, buf, Limits::tx_bytes - tx_len_);
         if (n == 0) return false;
         tx_len_ += n;
@@ -991,9 +991,10 @@ private:
             if (kV5Built && s.qos > server_max_qos_) s.qos = server_max_qos_;  // 5.0 Maximum QoS [MQTT-3.2.2-11]
             if (kV5Built && !retain_available_) s.retain = false;               // [MQTT-3.2.2-14]
             if (s.qos > 0 && inflight_out() >= window) return;      // [MQTT-4.9.0-2] Receive Maximum
-            if (publish_wire_size(s.topic_len, s.payload_len, s.qos) > max_out_packet()) {
+            if (kV5Built && publish_wire_size(s.topic_len, s.payload_len, s.qos) > max_out_packet()) {
                 // The broker's Maximum Packet Size shrank below it [MQTT-3.1.2-24]: it
-                // can never be sent on this connection.
+                // can never be sent on this connection. (Only a 5.0 CONNACK sets one;
+                // publish() refused what can never fit tx_.)
                 retire_out(i, EventType::Dropped, mqtt::Reason::PacketTooLarge);
                 continue;
             }
