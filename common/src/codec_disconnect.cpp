@@ -69,10 +69,9 @@ Error decode_auth(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts
     return r.done() ? kOk : malformed(MOTE_WHY("bytes after the AUTH properties"));
 }
 
-std::size_t encode_disconnect(const Disconnect& p, Version v, std::uint8_t* buf, std::size_t cap) {
-    // A 3.1.1 DISCONNECT is the fixed header alone (§3.14 of 3.1.1).
-    return wire::write_packet({wire::first_byte(PacketType::Disconnect), v}, buf, cap,
-                              wire::v5(v) ? write_disconnect : wire::write_nothing, &p);
+std::size_t encode_disconnect_v5(const Disconnect& p, std::uint8_t* buf, std::size_t cap) {
+    // In a build without 5.0, write_packet refuses Version::V5.
+    return wire::write_packet({wire::first_byte(PacketType::Disconnect), Version::V5}, buf, cap, write_disconnect, &p);
 }
 
 std::size_t encode_auth(const Auth& p, std::uint8_t* buf, std::size_t cap) {

@@ -140,8 +140,6 @@ std::size_t write_packet(Head h, std::uint8_t* buf, std::size_t cap, const Body&
         h, buf, cap, [](Writer& w, const void* b, Head) { (*static_cast<const Body*>(b))(w); }, &body);
 }
 
-// The body of PINGREQ, PINGRESP and a 3.1.1 DISCONNECT.
-inline void write_nothing(Writer&, const void*, Head) {}
 
 #if MOTE_MQTT_V5
 // Reads a Property Length and block and validates it for `ctx`.

@@ -105,8 +105,22 @@ std::size_t encode_ack(PacketType type, const Ack& p, Version v, std::uint8_t* b
 std::size_t encode_subscribe(const Subscribe& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_suback(PacketType type, const SubackLike& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_unsubscribe(const Unsubscribe& p, Version v, std::uint8_t* buf, std::size_t cap);
-std::size_t encode_disconnect(const Disconnect& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_auth(const Auth& p, std::uint8_t* buf, std::size_t cap);
+// DISCONNECT. Before 5.0 it is the fixed header alone (§3.14 of 3.1.1): two constant
+// bytes, written inline like PINGREQ below; a 5.0 one (reason code, properties) is
+// written by encode_disconnect_v5(), and is 0 bytes (does not fit) in a build
+// without 5.0.
+std::size_t encode_disconnect_v5(const Disconnect& p, std::uint8_t* buf, std::size_t cap);
+inline std::size_t encode_disconnect(const Disconnect& p, Version v, std::uint8_t* buf, std::size_t cap) {
+    if (v == Version::V5) return MOTE_MQTT_V5 != 0 ? encode_disconnect_v5(p, buf, cap) : 0;
+    if (cap < 2) return 0;
+    if (buf != nullptr) {
+        buf[0] = static_cast<std::uint8_t>(static_cast<unsigned>(PacketType::Disconnect) << 4);
+        buf[1] = 0;  // Remaining Length 0
+    }
+    return 2;
+}
+
 // PINGREQ or PINGRESP: two constant bytes, so inline (a call costs more than they
 // do on a microcontroller). buf == nullptr only measures, like the others.
 inline std::size_t encode_ping(PacketType type, std::uint8_t* buf, std::size_t cap) {

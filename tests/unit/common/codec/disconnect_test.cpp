@@ -20,6 +20,28 @@ TEST(CodecDisconnect, PingsAreTwoBytes) {
     CHECK_EQUAL(0u, encode_ping(PacketType::Connect, buf, 2));
 }
 
+TEST(CodecDisconnect, DirectEncodersNeedRoomAndMeasureWithoutABuffer) {
+    // encode_ping() and the 3.1.1 encode_disconnect() are inline two-byte writers:
+    // too small a buffer gives 0 and writes nothing; a null buffer only measures.
+    std::uint8_t buf[4] = {0xAA, 0xAA, 0xAA, 0xAA};
+    Disconnect d;
+    d.reason = Reason::ServerShuttingDown;  // not on the wire before 5.0
+    for (Version v : {Version::V3_1, Version::V3_1_1}) {
+        buf[0] = 0xAA;
+        CHECK_EQUAL(0u, encode_disconnect(d, v, buf, 1));
+        CHECK_EQUAL(0xAA, buf[0]);
+        CHECK_EQUAL(2u, encode_disconnect(d, v, nullptr, static_cast<std::size_t>(-1)));
+        CHECK_EQUAL(2u, encode_disconnect(d, v, buf, sizeof buf));
+        STRCMP_EQUAL("E0 00", to_hex(buf, 2).c_str());
+    }
+    CHECK_EQUAL(0u, encode_ping(PacketType::Pingresp, buf, 1));
+    CHECK_EQUAL(2u, encode_ping(PacketType::Pingresp, nullptr, static_cast<std::size_t>(-1)));
+    // 5.0 writes the reason code; no properties, so no Property Length (§3.14.2.2.1).
+    CHECK_EQUAL(3u, encode_disconnect(d, Version::V5, buf, sizeof buf));
+    STRCMP_EQUAL("E0 01 8B", to_hex(buf, 3).c_str());
+    CHECK_EQUAL(0u, encode_disconnect(d, Version::V5, buf, 2));
+}
+
 TEST(CodecDisconnect, PingsWithABodyOrFlagsAreMalformed) {
     // HOSTILE rows 8 (`C1`) and 10 (`C0 01 00`).
     CHECK_REASON(Reason::MalformedPacket, decode_hex("C0 01 00", Version::V3_1_1));
