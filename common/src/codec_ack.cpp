@@ -22,6 +22,8 @@ bool ack_code_allowed(PacketType t, std::uint8_t code) {
 void write_ack(wire::Writer& w, const void* packet, wire::Head h) {
     const Ack& p = *static_cast<const Ack*>(packet);
     w.u16(p.packet_id);
+    // 5.0 only (encode_ack() writes the earlier versions): Success without properties
+    // may stop after the Packet Identifier (§3.4.2.1).
     if (!wire::v5(h.v()) || (p.reason == Reason::Success && p.props.empty())) return;
     w.u8(static_cast<std::uint8_t>(p.reason));
     if (!p.props.empty()) wire::write_properties(w, p.props);
@@ -51,9 +53,11 @@ Error decode_ack(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts,
     return kOk;
 }
 
-std::size_t encode_ack(PacketType type, const Ack& p, Version v, std::uint8_t* buf, std::size_t cap) {
+std::size_t encode_ack_v5(PacketType type, const Ack& p, std::uint8_t* buf, std::size_t cap) {
     if (!is_ack_type(type)) return 0;
-    return wire::write_packet({wire::first_byte(type, wire::required_flags(type)), v}, buf, cap, write_ack, &p);
+    // In a build without 5.0, write_packet refuses Version::V5.
+    return wire::write_packet({wire::first_byte(type, wire::required_flags(type)), Version::V5}, buf, cap, write_ack,
+                              &p);
 }
 
 }  // namespace mote::mqtt

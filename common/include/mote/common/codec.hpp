@@ -101,11 +101,28 @@ Error decode_auth(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts
 std::size_t encode_connect(const Connect& p, std::uint8_t* buf, std::size_t cap);  // p.version decides
 std::size_t encode_connack(const Connack& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_publish(const Publish& p, Version v, std::uint8_t* buf, std::size_t cap);
-std::size_t encode_ack(PacketType type, const Ack& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_subscribe(const Subscribe& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_suback(PacketType type, const SubackLike& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_unsubscribe(const Unsubscribe& p, Version v, std::uint8_t* buf, std::size_t cap);
 std::size_t encode_auth(const Auth& p, std::uint8_t* buf, std::size_t cap);
+// PUBACK, PUBREC, PUBREL or PUBCOMP. Before 5.0 it is the Packet Identifier alone:
+// four bytes, written inline (a firmware image sends them often and needs nothing
+// else of the ack encoder); a 5.0 one, which may add a reason code and properties,
+// is written by encode_ack_v5() (0 bytes in a build without 5.0).
+std::size_t encode_ack_v5(PacketType type, const Ack& p, std::uint8_t* buf, std::size_t cap);
+inline std::size_t encode_ack(PacketType type, const Ack& p, Version v, std::uint8_t* buf, std::size_t cap) {
+    if (v == Version::V5) return MOTE_MQTT_V5 != 0 ? encode_ack_v5(type, p, buf, cap) : 0;
+    if (type < PacketType::Puback || type > PacketType::Pubcomp || cap < 4) return 0;
+    if (buf != nullptr) {
+        // PUBREL's fixed header flags are 0010 [MQTT-3.6.1-1], the others' 0000.
+        buf[0] = static_cast<std::uint8_t>((static_cast<unsigned>(type) << 4) | (type == PacketType::Pubrel ? 2u : 0u));
+        buf[1] = 2;  // Remaining Length
+        buf[2] = static_cast<std::uint8_t>(p.packet_id >> 8);
+        buf[3] = static_cast<std::uint8_t>(p.packet_id);
+    }
+    return 4;
+}
+
 // DISCONNECT. Before 5.0 it is the fixed header alone (§3.14 of 3.1.1): two constant
 // bytes, written inline like PINGREQ below; a 5.0 one (reason code, properties) is
 // written by encode_disconnect_v5(), and is 0 bytes (does not fit) in a build

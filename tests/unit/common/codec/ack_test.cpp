@@ -109,6 +109,36 @@ TEST(CodecAck, EncodeRejectsNonAckTypes) {
     CHECK_EQUAL(0u, encode_ack(PacketType::Publish, a, Version::V5, buf, sizeof buf));
     CHECK_EQUAL(4u, encode_ack(PacketType::Pubrel, a, Version::V5, buf, sizeof buf));
     CHECK_EQUAL(0x62, buf[0]);
+    for (Version v : {Version::V3_1, Version::V3_1_1}) {
+        CHECK_EQUAL(0u, encode_ack(PacketType::Publish, a, v, buf, sizeof buf));
+        CHECK_EQUAL(0u, encode_ack(PacketType::Subscribe, a, v, buf, sizeof buf));
+    }
+}
+
+TEST(CodecAck, EarlierVersionsAreFourBytesInline) {
+    // Before 5.0 an ack is the Packet Identifier alone, whatever the reason and
+    // properties say; too small a buffer gives 0 and writes nothing; a null buffer
+    // only measures.
+    Ack a;
+    a.packet_id = 0xBEEF;
+    a.reason = Reason::QuotaExceeded;
+    const struct {
+        PacketType type;
+        const char* wire;
+    } cases[] = {{PacketType::Puback, "40 02 BE EF"},
+                 {PacketType::Pubrec, "50 02 BE EF"},
+                 {PacketType::Pubrel, "62 02 BE EF"},
+                 {PacketType::Pubcomp, "70 02 BE EF"}};
+    for (Version v : {Version::V3_1, Version::V3_1_1}) {
+        for (const auto& c : cases) {
+            std::uint8_t buf[4] = {0xAA, 0xAA, 0xAA, 0xAA};
+            CHECK_EQUAL(0u, encode_ack(c.type, a, v, buf, 3));
+            CHECK_EQUAL(0xAA, buf[0]);
+            CHECK_EQUAL(4u, encode_ack(c.type, a, v, nullptr, static_cast<std::size_t>(-1)));
+            CHECK_EQUAL(4u, encode_ack(c.type, a, v, buf, sizeof buf));
+            STRCMP_EQUAL(c.wire, to_hex(buf, 4).c_str());
+        }
+    }
 }
 
 TEST(CodecAck, TruncationAndCorruptionSweep) {
