@@ -238,7 +238,10 @@ public:
     bool connected() const { return state_ == ConnState::Connected; }
     // Nothing left to send or acknowledge: outbox and subscription changes all done.
     bool idle() const {
-        if (out_count_ != 0 || tx_off_ != tx_len_ || in_count() != 0) return false;
+        if (out_count_ != 0 || tx_off_ != tx_len_) return false;
+        for (std::uint16_t id : in_ids_) {
+            if (id != 0) return false;  // an incoming QoS 2 flow waits for PUBREL
+        }
         for (const SubSlot& s : sub_) {
             if (s.state != SubState::Free && s.state != SubState::Active) return false;
         }
@@ -332,12 +335,6 @@ private:
     std::size_t publish_wire_size(std::size_t topic_len, std::size_t payload_len, std::uint8_t qos) const {
         std::size_t rl = 2 + topic_len + payload_len + (qos > 0 ? 2u : 0u) + (v5() ? 1u : 0u);
         return 1 + mqtt::varint_size(static_cast<std::uint32_t>(rl)) + rl;
-    }
-
-    std::size_t in_count() const {
-        std::size_t n = 0;
-        for (std::uint16_t id : in_ids_) n += id != 0 ? 1u : 0u;
-        return n;
     }
 
     std::size_t inflight_out() const {
