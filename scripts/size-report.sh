@@ -9,25 +9,25 @@
 # client adds.
 #
 # Exits non-zero when an image contains malloc, free, operator new/delete or
-# exception machinery (__cxa_*, _Unwind_*, __gxx_personality*): that is a defect,
-# and the test suite fails on it. The flash budget on cortex-m0plus (5.0 build:
-# 10 KiB, 3.1.1-only: 6 KiB) is a target: the table says OVER BUDGET and a warning
-# names it, and only --enforce-budget turns it into a failure.
+# exception machinery (__cxa_*, _Unwind_*, __gxx_personality*), or when what the
+# client adds on cortex-m0plus is over its flash budget (3.1.1 + 5.0: under 10 KiB;
+# 3.1.1-only: under 6 KiB): the test suite fails on either. --report-only still
+# prints OVER BUDGET but exits 0 for the budget (for measuring work in progress).
 #
-#   scripts/size-report.sh [--write-docs] [--enforce-budget]
-#     --write-docs      updates the Firmware client size section of docs/benchmarks.md
-#     --enforce-budget  exits non-zero when a build is over its budget
+#   scripts/size-report.sh [--write-docs] [--report-only]
+#     --write-docs   updates the Firmware client size section of docs/benchmarks.md
+#     --report-only  a build over its budget is reported, not a failure
 # Build trees: build-client-size-<cpu>-<v311|v5> at the top of the repository.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WRITE_DOCS=0
-ENFORCE_BUDGET=0
+ENFORCE_BUDGET=1
 for arg in "$@"; do
   case "$arg" in
     --write-docs) WRITE_DOCS=1 ;;
-    --enforce-budget) ENFORCE_BUDGET=1 ;;
-    *) echo "size-report: unknown argument '$arg' (expected --write-docs or --enforce-budget)" >&2; exit 2 ;;
+    --report-only) ENFORCE_BUDGET=0 ;;
+    *) echo "size-report: unknown argument '$arg' (expected --write-docs or --report-only)" >&2; exit 2 ;;
   esac
 done
 over_budget=()
@@ -145,7 +145,14 @@ baseline is the same program without the client calls. Bytes; flash = text + rod
 $table
 
 No image contains malloc/free, operator new/delete or exception machinery
-(\`__cxa_*\`, \`_Unwind_*\`, \`__gxx_personality*\`); the script fails if one does.
+(\`__cxa_*\`, \`_Unwind_*\`, \`__gxx_personality*\`); the script fails if one does,
+and when what the client adds on cortex-m0plus reaches its budget (3.1.1 + 5.0:
+10 240 B, 3.1.1-only: 6 144 B; the test suite runs it).
+
+For comparison, the same kind of reference application measured for other embedded
+clients on cortex-m0plus adds about 6.6 KB (coreMQTT v2, 3.1.1 only), 15.9 KB
+(coreMQTT v5, 5.0 only) and 12.9 KB (wolfMQTT with 5.0); these are the figures the
+budget was set from, not measured here.
 
 Code of the cortex-m0plus images by owner (bytes): $split_m0.
 Largest functions of that image:
