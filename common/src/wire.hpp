@@ -140,7 +140,6 @@ std::size_t write_packet(Head h, std::uint8_t* buf, std::size_t cap, const Body&
         h, buf, cap, [](Writer& w, const void* b, Head) { (*static_cast<const Body*>(b))(w); }, &body);
 }
 
-
 #if MOTE_MQTT_V5
 // Reads a Property Length and block and validates it for `ctx`.
 Error read_properties(Reader& r, PropertyContext ctx, const DecodeOptions& opts, Properties& out);
