@@ -4,7 +4,8 @@
 codec: valid packets of every type for MQTT 3.1, 3.1.1 and 5.0, alone and as
 streams, each prefixed with the split-control bytes codec_fuzz.cpp expects (a count
 n, then n piece sizes). topic: byte 0 chooses the filter/topic split, byte 1 the
-level cap, then the filter and topic bytes. Run it from anywhere; it rewrites the
+level cap, then the filter and topic bytes. client: a broker's side of whole
+sessions, in the records client_fuzz.cpp reads. Run it from anywhere; it rewrites the
 seed files it owns (names starting with "seed-").
 """
 import os
@@ -116,6 +117,35 @@ def topic():
         write("topic", f"{i:02d}", bytes([cut, cap]) + fb + tb)
 
 
+def client_record(h, ctl=0):
+    """One record of client_fuzz.cpp: a count, the broker's bytes, a control byte."""
+    b = hx(h)
+    return bytes([len(b)]) + b + bytes([ctl])
+
+
+# client_fuzz.cpp subscribes two filters (packet ids 1 and 2), publishes QoS 0, 1 and
+# 2 (ids 3 and 4 for the QoS 1 and 2 ones) and starts. Byte 0: bit 0 MQTT 5.0, bit 1
+# a valid CONNACK first, bit 2 Session Present on it, bit 3 clean start. Control
+# byte: bits 0-4 most bytes per recv() (0: all), bits 5-6 clock step, bit 7 one more
+# PUBLISH.
+CLIENT = {
+    "v311-flows": (0x02, [("90 03 00 01 01", 0), ("90 03 00 02 02", 0x20), ("40 02 00 03", 0),
+                          ("50 02 00 04", 0), ("70 02 00 04", 0x20),
+                          ("32 09 00 03 'a/b' 00 0A 'hi'", 0), ("34 09 00 03 'a/b' 00 0B 'hi'", 0x03),
+                          ("62 02 00 0B", 0), ("D0 00", 0x40)]),
+    "v311-resume": (0x06, [("90 03 00 01 01", 0), ("", 0x60), ("20 02 01 00", 0x20), ("40 02 00 03", 0x81)]),
+    "v311-pieces": (0x02, [("90 03 00 01 01", 0x01), ("32 09 00 03 'a/b' 00 0A 'hi'", 0x02)]),
+    "v5-flows": (0x09, [("20 09 00 00 06 21 00 01 22 00 05", 0x20), ("90 04 00 01 00 01", 0),
+                        ("40 03 00 03 10", 0), ("32 0A 00 03 'a/b' 00 0A 00 'hi'", 0), ("E0 01 8B", 0x40)]),
+}
+
+
+def client():
+    for name, (mode, records) in CLIENT.items():
+        write("client", name, bytes([mode]) + b"".join(client_record(h, c) for h, c in records))
+
+
 if __name__ == "__main__":
     codec()
     topic()
+    client()
