@@ -35,9 +35,10 @@ Error validate_utf8(Bytes s, bool strict) {
             std::uint32_t bit = 0x20U;
             for (; (cp & bit) != 0; bit >>= 1) ++n;
             if (static_cast<std::size_t>(end - p) < n) return malformed(MOTE_WHY("truncated UTF-8 sequence"));
-            // A code point that needs n continuation bytes is at least 2^(5n+1)
-            // (U+0080, U+0800, U+10000); below that the form is overlong (E0 80..9F,
-            // F0 80..8F; C2..DF never are).
+            // A code point that needs n = 2 or 3 continuation bytes is at least
+            // 2^(5n+1) (U+0800, U+10000); below that the form is overlong (E0 80..9F,
+            // F0 80..8F). For n = 1 the bound is only 2^6, but the overlong two-byte
+            // forms are exactly those with lead C0 or C1, refused above.
             const std::uint32_t min_bits = 5 * n + 1;
             cp &= bit - 1;  // the lead's payload bits: those below the 0 that ends its 1s
             for (; n != 0; --n) {
