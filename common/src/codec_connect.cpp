@@ -97,9 +97,10 @@ Error read_payload(Reader& r, const DecodeOptions& opts, Connect& out) {
 }
 
 std::uint8_t connect_flags(const Connect& p) {
-    // A bool is 0 or 1: shifted into its bit without a branch.
-    unsigned f = (unsigned{p.clean_start} << 1) | (unsigned{p.has_username} << 7) | (unsigned{p.has_password} << 6);
-    if (p.has_will) f |= kFlagWill | ((p.will.qos & 3u) << 3) | (unsigned{p.will.retain} << 5);
+    // A bool is 0 or 1: times its flag, it sets the bit without a branch.
+    unsigned f = unsigned{p.clean_start} * kFlagClean | unsigned{p.has_username} * kFlagUsername |
+                 unsigned{p.has_password} * kFlagPassword;
+    if (p.has_will) f |= kFlagWill | ((p.will.qos & 3u) << 3) | unsigned{p.will.retain} * kFlagWillRetain;
     return static_cast<std::uint8_t>(f);
 }
 
