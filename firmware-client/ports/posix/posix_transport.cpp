@@ -78,16 +78,25 @@ std::ptrdiff_t PosixTransport::send(const std::uint8_t* data, std::size_t len) {
 
 std::ptrdiff_t PosixTransport::recv(std::uint8_t* data, std::size_t cap) {
     if (fd_ < 0) return -1;
-    const ssize_t n = ::recv(fd_, data, cap, 0);
-    if (n > 0) return n;
-    if (n == 0) return -1;  // orderly shutdown by the peer: the contract's "closed"
-    return would_block(errno) ? 0 : -1;
+    if (read_off_ == read_len_) {
+        const ssize_t n = ::recv(fd_, read_buf_, sizeof read_buf_, 0);
+        if (n == 0) return -1;  // orderly shutdown by the peer: the contract's "closed"
+        if (n < 0) return would_block(errno) ? 0 : -1;
+        read_off_ = 0;
+        read_len_ = static_cast<std::size_t>(n);
+    }
+    const std::size_t avail = read_len_ - read_off_;
+    const std::size_t n = cap < avail ? cap : avail;
+    std::memcpy(data, read_buf_ + read_off_, n);
+    read_off_ += n;
+    return static_cast<std::ptrdiff_t>(n);
 }
 
 void PosixTransport::close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     connecting_ = false;
+    read_off_ = read_len_ = 0;  // a new connection starts with nothing buffered
 }
 
 std::uint32_t PosixClock::now_ms() {
