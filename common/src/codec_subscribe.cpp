@@ -72,39 +72,6 @@ Error check_codes(PacketType type, Bytes codes, Version v) {
     return kOk;
 }
 
-// SUBSCRIBE and UNSUBSCRIBE differ only in the first byte and the options byte
-// after each filter, so one body writes both.
-void write_list(Writer& w, const void* packet, wire::Head h) {
-    const bool subscribe = (h.first_byte() >> 4) == static_cast<std::uint8_t>(PacketType::Subscribe);
-    const Version v = h.v();
-    const auto* sub = static_cast<const Subscribe*>(packet);
-    const auto* unsub = static_cast<const Unsubscribe*>(packet);
-    const EntryListBase& list = subscribe ? static_cast<const EntryListBase&>(sub->entries) : unsub->filters;
-    write_id_and_props(w, v, subscribe ? sub->packet_id : unsub->packet_id, subscribe ? sub->props : unsub->props);
-    // 3.1.1 has only the QoS in the options byte; the other bits are reserved. A 5.0
-    // byte has six defined bits (what from_byte() reads of a decoded one).
-    const std::uint8_t mask = wire::v5(v) ? 0x3Fu : 0x03u;
-    const Bytes raw = list.raw();
-    std::size_t off = 0;  // in raw, for a decoded (validated) list
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        Bytes filter;
-        std::uint8_t options = 0;
-        if (list.from_wire()) {
-            filter = raw.sub(off + 2, detail::filter_len(raw, off));
-            off += 2 + filter.size;
-            if (subscribe) options = raw[off++];
-        } else if (subscribe) {
-            const SubscribeEntry& e = static_cast<const SubscribeEntry*>(list.items())[i];
-            filter = e.filter;
-            options = wire::v5(v) ? e.options.to_byte() : e.options.qos;
-        } else {
-            filter = static_cast<const Bytes*>(list.items())[i];
-        }
-        w.prefixed(filter);
-        if (subscribe) w.u8(static_cast<std::uint8_t>(options & mask));
-    }
-}
-
 }  // namespace
 
 Error decode_subscribe(std::uint8_t first_byte, Bytes body, const DecodeOptions& opts, Subscribe& out) {
@@ -159,11 +126,21 @@ Error decode_suback(std::uint8_t first_byte, Bytes body, const DecodeOptions& op
 }
 
 std::size_t encode_subscribe(const Subscribe& p, Version v, std::uint8_t* buf, std::size_t cap) {
-    return wire::write_packet({wire::first_byte(PacketType::Subscribe, 2), v}, buf, cap, write_list, &p);
+    return wire::write_packet({wire::first_byte(PacketType::Subscribe, 2), v}, buf, cap, [&](Writer& w) {
+        write_id_and_props(w, v, p.packet_id, p.props);
+        for (const SubscribeEntry e : p.entries) {
+            w.prefixed(e.filter);
+            // 3.1.1 has only the QoS in this byte; the other bits are reserved.
+            w.u8(wire::v5(v) ? e.options.to_byte() : static_cast<std::uint8_t>(e.options.qos & 3u));
+        }
+    });
 }
 
 std::size_t encode_unsubscribe(const Unsubscribe& p, Version v, std::uint8_t* buf, std::size_t cap) {
-    return wire::write_packet({wire::first_byte(PacketType::Unsubscribe, 2), v}, buf, cap, write_list, &p);
+    return wire::write_packet({wire::first_byte(PacketType::Unsubscribe, 2), v}, buf, cap, [&](Writer& w) {
+        write_id_and_props(w, v, p.packet_id, p.props);
+        for (const Bytes f : p.filters) w.prefixed(f);
+    });
 }
 
 std::size_t encode_suback(PacketType type, const SubackLike& p, Version v, std::uint8_t* buf, std::size_t cap) {
@@ -185,8 +162,7 @@ struct OneFilter {
 
 void write_one_filter(Writer& w, const void* packet, wire::Head h) {
     const auto& p = *static_cast<const OneFilter*>(packet);
-    w.u16(p.packet_id);
-    if (wire::v5(h.v())) w.u8(0);  // Property Length 0
+    write_id_and_props(w, h.v(), p.packet_id, Properties());
     w.prefixed(p.filter);
     if ((h.first_byte() >> 4) == static_cast<std::uint8_t>(PacketType::Subscribe)) w.u8(p.options);
 }

@@ -104,43 +104,26 @@ constexpr std::size_t tail_size(const Bytes*) { return 0; }
 constexpr std::size_t tail_size(const SubscribeEntry*) { return 1; }
 }  // namespace detail
 
-// What both kinds of EntryList hold: the caller's array (items() != nullptr) or the
-// validated payload of a decoded packet. encode_subscribe() and
-// encode_unsubscribe() share one body that walks either through this type.
-class EntryListBase {
-public:
-    std::size_t size() const { return count_; }
-    bool from_wire() const { return items_ == nullptr; }
-    Bytes raw() const { return raw_; }
-    // The array of a from_array() list (a const Entry*), nullptr for a wire list.
-    const void* items() const { return items_; }
-
-protected:
-    constexpr EntryListBase() = default;
-    constexpr EntryListBase(const void* items, Bytes raw, std::size_t count) : items_(items), raw_(raw), count_(count) {}
-    const void* items_ = nullptr;
-    Bytes raw_;
-    std::size_t count_ = 0;
-};
-
 // A list of topic filters (with options for SUBSCRIBE). Either a validated view of
 // the payload of a decoded packet, or an array owned by the caller for encoding.
-// The iterator is inline so that walking a caller's array compiles to little more
-// than the array walk.
+// The iterator is inline so that an encoder walking a caller's array compiles to
+// little more than the array walk.
 template <typename Entry>
-class EntryList : public EntryListBase {
+class EntryList {
 public:
     constexpr EntryList() = default;
     static EntryList from_array(const Entry* items, std::size_t count) { return EntryList(items, Bytes(), count); }
     static EntryList from_wire(Bytes raw, std::size_t count) { return EntryList(nullptr, raw, count); }
-    using EntryListBase::from_wire;
+    std::size_t size() const { return count_; }
+    bool from_wire() const { return items_ == nullptr; }
+    Bytes raw() const { return raw_; }
 
     class Iterator {
     public:
         Iterator(const EntryList* list, std::size_t index, std::size_t offset)
             : list_(list), index_(index), offset_(offset) {}
         Entry operator*() const {
-            if (!list_->from_wire()) return static_cast<const Entry*>(list_->items_)[index_];
+            if (!list_->from_wire()) return list_->items_[index_];
             Entry e{};
             detail::read_entry(list_->raw_, offset_, e);
             return e;
@@ -164,7 +147,10 @@ public:
     Iterator end() const { return Iterator(this, count_, raw_.size); }
 
 private:
-    constexpr EntryList(const Entry* items, Bytes raw, std::size_t count) : EntryListBase(items, raw, count) {}
+    constexpr EntryList(const Entry* items, Bytes raw, std::size_t count) : items_(items), raw_(raw), count_(count) {}
+    const Entry* items_ = nullptr;
+    Bytes raw_;
+    std::size_t count_ = 0;
 };
 
 using SubscribeList = EntryList<SubscribeEntry>;
