@@ -94,13 +94,7 @@ public:
           in_ids_() {
         dopts_.version = options.version;
         dopts_.sender = mqtt::Role::Server;
-        // The broker's limits, until a 5.0 CONNACK says otherwise (a 3.1.1-only build
-        // never reads them).
-        if (kV5Built) {
-            server_max_qos_ = 2;
-            retain_available_ = true;
-            send_window_ = 65535;
-        }
+        reset_broker_limits();
     }
 
     Client(const Client&) = delete;
@@ -420,13 +414,18 @@ private:
         tx_len_ = tx_off_ = 0;
         ping_outstanding_ = false;
         last_tx_ = now_;
-        if (kV5Built) {
-            server_max_packet_ = 0;
-            send_window_ = 65535;
-            server_max_qos_ = 2;
-            retain_available_ = true;
-        }
+        reset_broker_limits();
         keep_alive_ms_ = static_cast<std::uint32_t>(opts_.keep_alive_s) * 1000u;
+    }
+
+    // The broker's limits until a 5.0 CONNACK of this connection says otherwise: none
+    // (a 3.1.1-only build never reads them).
+    void reset_broker_limits() {
+        if (!kV5Built) return;
+        server_max_packet_ = 0;
+        send_window_ = 65535;
+        server_max_qos_ = 2;
+        retain_available_ = true;
     }
 
     mqtt::Bytes effective_client_id() const {
