@@ -330,11 +330,7 @@ void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Mi
         send_ack(c, PacketType::Pubrel, a.packet_id, Reason::Success);
         return;
     case OutAction::Complete:
-        if (i == 0) {
-            s.inflight.pop_front();
-        } else {
-            s.inflight.erase(i);
-        }
+        s.inflight.erase(i);
         sessions.session_changed(s);
         pump(s, c, now);
         return;

@@ -43,8 +43,12 @@ public:
         return v;
     }
 
-    // Removes element i, keeping the order of the others.
+    // Removes element i, keeping the order of the others; the front goes in O(1).
     void erase(std::size_t i) {
+        if (i == 0) {
+            (void)pop_front();
+            return;
+        }
         for (std::size_t k = i; k + 1 < size_; ++k) (*this)[k] = std::move((*this)[k + 1]);
         (*this)[size_ - 1] = T{};
         --size_;
