@@ -10,6 +10,7 @@
 #include "mote/broker/log.hpp"
 #include "net/cli.hpp"
 #include "net/server.hpp"
+#include "service/notify.hpp"
 
 #ifndef MOTE_VERSION
 #define MOTE_VERSION "0.0.0"
@@ -52,6 +53,8 @@ int run_broker(const net::CliOptions& cli, const BrokerConfig& cfg) {
         return 1;
     }
     log.set_verbose(cli.verbose);
+    // Declared before the Server: its handles live on the Server's loop (notify.hpp).
+    mote::broker::service::ServiceNotifier notifier(log);
     net::Server server(cfg, log);
     if (!server.listen(error)) {
         log.log(LogLevel::Error, "%s", error.c_str());
@@ -65,7 +68,9 @@ int run_broker(const net::CliOptions& cli, const BrokerConfig& cfg) {
     log.log(LogLevel::Notice, "mote-broker %s starting; config %s; listening on %s", MOTE_VERSION,
             cfg.config_file.empty() ? "(built-in defaults)" : cfg.config_file.c_str(),
             listener_list(cfg).c_str());
+    notifier.start(server.loop(), "listening on " + listener_list(cfg));
     server.run();
+    notifier.close();
     return 0;
 }
 

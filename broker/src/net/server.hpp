@@ -171,6 +171,9 @@ public:
     void request_shutdown();
 
     const NetStats& stats() const { return stats_; }
+    // The event loop, for services that run beside the Server on it (the systemd
+    // notifier's watchdog timer); valid for the Server's lifetime.
+    uv_loop_t* loop() { return &loop_; }
     const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
 
     // Io
