@@ -8,8 +8,12 @@
 #     operator new/delete, ...) or the exception runtime (__cxa_throw,
 #     __gxx_personality_v0, _Unwind_*, ...).
 #  2. Prints arm-none-eabi-size of libmote_common.a for Cortex-M0+.
-#  3. Builds common/ and the client for arm-linux-gnueabihf and aarch64-linux-gnu
-#     (no broker: libuv and mbedTLS for those architectures are not installed).
+#  3. Builds common/, the client and mote-broker for arm-linux-gnueabihf and
+#     aarch64-linux-gnu against Debian's multiarch libraries (scripts/setup.sh
+#     installs libuv1-dev:armhf/arm64 and friends), plus a static mote-broker
+#     (MOTE_STATIC=ON) for each, and runs tests/cross/gateway_test.py: the ARM
+#     brokers under qemu-arm / qemu-aarch64 with mosquitto_pub/sub round trips at
+#     QoS 0/1/2 and the ARM sensor example, also under qemu-user.
 #  4. Runs scripts/size-report.sh when it exists.
 # Exits non-zero, naming the symbol and the file, on the first violation.
 set -euo pipefail
@@ -70,9 +74,22 @@ echo "\$ $SIZE -t build/cross-cortex-m0plus/common/libmote_common.a | tail -1"
 
 for tc in arm-linux-gnueabihf aarch64-linux-gnu; do
   dir="$ROOT/build/cross-$tc"
-  say "$tc: build (common and client; no broker, tests or benchmarks)"
-  build "$dir" "$tc.cmake" -DMOTE_BUILD_BROKER=OFF -DMOTE_BUILD_TESTS=OFF -DMOTE_BUILD_BENCH=OFF
+  arch=armhf sensor_version=5
+  [ "$tc" = aarch64-linux-gnu ] && arch=arm64 sensor_version=4
+  say "$tc: build (common, client and mote-broker; no tests or benchmarks)"
+  build "$dir" "$tc.cmake" -DMOTE_BUILD_TESTS=OFF -DMOTE_BUILD_BENCH=OFF
   [ -f "$dir/common/libmote_common.a" ] || die "$tc: libmote_common.a was not built"
+  [ -x "$dir/broker/mote-broker" ] || die "$tc: mote-broker was not built"
+  say "$tc: static mote-broker (MOTE_STATIC=ON)"
+  build "$dir-static" "$tc.cmake" -DMOTE_BUILD_TESTS=OFF -DMOTE_BUILD_BENCH=OFF -DMOTE_BUILD_CLIENT=OFF \
+    -DMOTE_STATIC=ON
+  file "$dir-static/broker/mote-broker" | grep -q "statically linked" ||
+    die "$tc: the MOTE_STATIC=ON mote-broker is not statically linked"
+  say "$tc: gateway in emulation (broker and sensor under qemu-user)"
+  python3 "$ROOT/tests/cross/gateway_test.py" "$arch" "$dir/broker/mote-broker" \
+    "$dir/firmware-client/mote-sensor" "$sensor_version" || die "$tc: gateway test failed"
+  python3 "$ROOT/tests/cross/gateway_test.py" "$arch" "$dir-static/broker/mote-broker" ||
+    die "$tc: gateway test of the static broker failed"
 done
 
 if [ -f "$ROOT/scripts/size-report.sh" ]; then

@@ -19,7 +19,17 @@ PACKAGES=(
   qemu-system-arm qemu-user
   # tools the scripts use
   procps psmisc iproute2
+  # gateway deployment: the broker for ARM Linux (multiarch libraries, see
+  # FOREIGN_ARCHS), sd_notify, the .deb packages and their test
+  libuv1-dev:armhf libmbedtls-dev:armhf libsqlite3-dev:armhf
+  libuv1-dev:arm64 libmbedtls-dev:arm64 libsqlite3-dev:arm64
+  libsystemd-dev dpkg-dev adduser util-linux systemd file
 )
+
+# Foreign architectures whose -dev packages are listed above (":armhf" etc.).
+FOREIGN_ARCHS=(armhf arm64)
+# Other jobs on the machine may hold the dpkg lock: wait for it instead of failing.
+APT_GET=(apt-get -o DPkg::Lock::Timeout=600)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -34,6 +44,12 @@ fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+for arch in "${FOREIGN_ARCHS[@]}"; do
+  if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+    echo "setup: adding the $arch architecture (multiarch)" >&2
+    $SUDO dpkg --add-architecture "$arch"
+  fi
+done
 echo "setup: installing ${missing[*]}" >&2
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+$SUDO "${APT_GET[@]}" update -q
+DEBIAN_FRONTEND=noninteractive $SUDO "${APT_GET[@]}" install -y -q --no-install-recommends "${missing[@]}"
