@@ -13,7 +13,9 @@
 #     installs libuv1-dev:armhf/arm64 and friends), plus a static mote-broker
 #     (MOTE_STATIC=ON) for each, and runs tests/cross/gateway_test.py: the ARM
 #     brokers under qemu-arm / qemu-aarch64 with mosquitto_pub/sub round trips at
-#     QoS 0/1/2 and the ARM sensor example, also under qemu-user.
+#     QoS 0/1/2 and the ARM sensor example, also under qemu-user; then builds the
+#     armhf/arm64 .deb packages (CPack) and runs the packaged broker on the
+#     packaged mote.conf under qemu-user.
 #  4. Runs scripts/size-report.sh when it exists.
 # Exits non-zero, naming the symbol and the file, on the first violation.
 set -euo pipefail
@@ -90,6 +92,21 @@ for tc in arm-linux-gnueabihf aarch64-linux-gnu; do
     "$dir/firmware-client/mote-sensor" "$sensor_version" || die "$tc: gateway test failed"
   python3 "$ROOT/tests/cross/gateway_test.py" "$arch" "$dir-static/broker/mote-broker" ||
     die "$tc: gateway test of the static broker failed"
+  say "$tc: .deb package (CPack) and its broker under qemu-user"
+  rm -rf "$dir/deb"
+  (cd "$dir" && cpack --config CPackConfig.cmake -B "$dir/deb") >"$dir.cpack.log" 2>&1 ||
+    { tail -30 "$dir.cpack.log" >&2; die "$tc: cpack failed"; }
+  deb=$(echo "$dir"/deb/mote-broker_*_"$arch".deb)
+  [ -f "$deb" ] || die "$tc: no mote-broker_*_$arch.deb"
+  dpkg-deb -f "$deb" Architecture | grep -qx "$arch" || die "$tc: $deb is not Architecture: $arch"
+  rm -rf "$dir/deb/root" && dpkg-deb -x "$deb" "$dir/deb/root"
+  for f in usr/sbin/mote-broker etc/mote/mote.conf lib/systemd/system/mote.service; do
+    [ -f "$dir/deb/root/$f" ] || die "$tc: $deb lacks /$f"
+  done
+  qemu=qemu-arm; [ "$arch" = arm64 ] && qemu=qemu-aarch64
+  "$qemu" -L "/usr/$tc" "$dir/deb/root/usr/sbin/mote-broker" --test-config -c "$dir/deb/root/etc/mote/mote.conf" |
+    grep -q 'configuration OK' || die "$tc: the packaged broker does not accept the packaged mote.conf"
+  say "$tc: $(basename "$deb"): $(dpkg-deb -f "$deb" Installed-Size) KiB installed; the packaged broker runs"
 done
 
 if [ -f "$ROOT/scripts/size-report.sh" ]; then

@@ -23,6 +23,7 @@ PACKAGES=(
   # FOREIGN_ARCHS), sd_notify, the .deb packages and their test
   libuv1-dev:armhf libmbedtls-dev:armhf libsqlite3-dev:armhf
   libuv1-dev:arm64 libmbedtls-dev:arm64 libsqlite3-dev:arm64
+  libsystemd-dev:armhf libsystemd-dev:arm64 libstdc++6:armhf libstdc++6:arm64
   libsystemd-dev dpkg-dev adduser util-linux systemd file
 )
 
