@@ -75,7 +75,12 @@ class Notify(unittest.TestCase):
         env = dict(env, NOTIFY_SOCKET=self.manager.path)
         b = harness.Broker(env=env)
         b.start()
-        self.addCleanup(b.stop)
+
+        def check():
+            problem = b.shutdown_problem()  # crash, bad exit status, sanitizer report
+            if problem:
+                raise AssertionError(problem)
+        self.addCleanup(check)
         return b
 
     def test_ready_watchdog_stopping(self):
