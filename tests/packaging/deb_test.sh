@@ -116,10 +116,15 @@ setpriv --reuid=mote --regid=mote --init-groups /usr/sbin/mote-broker --test-con
   grep -q 'configuration OK' || fail "the shipped configuration does not pass --test-config"
 
 # --- 2. run as the mote user ------------------------------------------------
+# The unit's own ExecStart, User and WorkingDirectory, plus the port override.
+read -r -a exec_start < <(sed -n 's/^ExecStart=//p' "$UNIT")
+[ "${exec_start[*]}" = "/usr/sbin/mote-broker -c /etc/mote/mote.conf" ] || fail "unexpected ExecStart: ${exec_start[*]}"
+[ "$(sed -n 's/^User=//p' "$UNIT")" = mote ] || fail "the unit does not run as User=mote"
+workdir=$(sed -n 's/^WorkingDirectory=//p' "$UNIT")
 PORT=$(free_port)
 LOG=$WORK/broker.log
 setpriv --reuid=mote --regid=mote --init-groups --no-new-privs \
-  /usr/sbin/mote-broker -c /etc/mote/mote.conf -p "$PORT" >"$LOG" 2>&1 &
+  env --chdir="$workdir" "${exec_start[@]}" -p "$PORT" >"$LOG" 2>&1 &
 BROKER_PID=$!
 for _ in $(seq 100); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
