@@ -14,8 +14,9 @@
 #     (MOTE_STATIC=ON) for each, and runs tests/cross/gateway_test.py: the ARM
 #     brokers under qemu-arm / qemu-aarch64 with mosquitto_pub/sub round trips at
 #     QoS 0/1/2 and the ARM sensor example, also under qemu-user; then builds the
-#     armhf/arm64 .deb packages (CPack) and runs the packaged broker on the
-#     packaged mote.conf under qemu-user.
+#     armhf/arm64 .deb packages (CPack), runs the packaged broker on the packaged
+#     mote.conf under qemu-user, and (as root) installs each package with dpkg for
+#     tests/packaging/deb_test.sh, the installed broker running under qemu-user.
 #  4. Runs scripts/size-report.sh when it exists.
 # Exits non-zero, naming the symbol and the file, on the first violation.
 set -euo pipefail
@@ -107,6 +108,15 @@ for tc in arm-linux-gnueabihf aarch64-linux-gnu; do
   "$qemu" -L "/usr/$tc" "$dir/deb/root/usr/sbin/mote-broker" --test-config -c "$dir/deb/root/etc/mote/mote.conf" |
     grep -q 'configuration OK' || die "$tc: the packaged broker does not accept the packaged mote.conf"
   say "$tc: $(basename "$deb"): $(dpkg-deb -f "$deb" Installed-Size) KiB installed; the packaged broker runs"
+  # The package installed for real (multiarch), its broker run by qemu-user as the
+  # mote user, upgraded, removed and purged: tests/packaging/deb_test.sh.
+  rc=0
+  MOTE_DEB_EMULATOR="$qemu -L /usr/$tc" bash "$ROOT/tests/packaging/deb_test.sh" "$deb" || rc=$?
+  case $rc in
+    0) say "$tc: $(basename "$deb"): install, run as mote, upgrade, remove, purge: ok" ;;
+    77) say "$tc: $(basename "$deb"): install test skipped (needs root)" ;;
+    *) die "$tc: install test of $(basename "$deb") failed" ;;
+  esac
 done
 
 if [ -f "$ROOT/scripts/size-report.sh" ]; then

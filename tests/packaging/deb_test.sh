@@ -15,12 +15,16 @@
 #  4. dpkg -r: the program is gone, configuration, data and user stay (policy);
 #  5. dpkg -P: conffile, /var/lib/mote, the unit's enable symlink, the mote user and
 #     group are gone.
+# MOTE_DEB_EMULATOR (e.g. "qemu-arm -L /usr/arm-linux-gnueabihf") runs the installed
+# broker of a foreign-architecture package (armhf, arm64 with multiarch libraries;
+# scripts/cross-check.sh does that): the machine has no binfmt handler.
 # Not root: refuses with a message; exit 1 when CI=true, else 77 (ctest: skipped).
 # Refuses too when mote-broker is already installed (it would be purged).
 set -euo pipefail
 
 DEB=${1:?usage: deb_test.sh PACKAGE.deb}
 PKG=mote-broker
+read -r -a EMU <<<"${MOTE_DEB_EMULATOR:-}"
 UNIT=/lib/systemd/system/mote.service
 WANTS=/etc/systemd/system/multi-user.target.wants/mote.service
 
@@ -83,7 +87,7 @@ dpkg_run -i "$DEB"
 [ "$(dpkg-query -W -f='${Status}' "$PKG")" = "install ok installed" ] || fail "$PKG not installed"
 
 [ -x /usr/sbin/mote-broker ] || fail "/usr/sbin/mote-broker missing"
-/usr/sbin/mote-broker --version | grep -q '^mote-broker ' || fail "mote-broker --version"
+"${EMU[@]}" /usr/sbin/mote-broker --version | grep -q '^mote-broker ' || fail "mote-broker --version"
 [ -f /etc/mote/mote.conf ] || fail "/etc/mote/mote.conf missing"
 dpkg-query -W -f='${Conffiles}\n' "$PKG" | grep -q '^ /etc/mote/mote.conf ' ||
   fail "/etc/mote/mote.conf is not a conffile"
@@ -112,7 +116,7 @@ if printf '%s\n' "$out" | grep -i 'mote.service' | grep -qiv 'not booted'; then
 fi
 say "systemd-analyze verify: ok"
 
-setpriv --reuid=mote --regid=mote --init-groups /usr/sbin/mote-broker --test-config -c /etc/mote/mote.conf |
+setpriv --reuid=mote --regid=mote --init-groups "${EMU[@]}" /usr/sbin/mote-broker --test-config -c /etc/mote/mote.conf |
   grep -q 'configuration OK' || fail "the shipped configuration does not pass --test-config"
 
 # --- 2. run as the mote user ------------------------------------------------
@@ -121,13 +125,16 @@ read -r -a exec_start < <(sed -n 's/^ExecStart=//p' "$UNIT")
 [ "${exec_start[*]}" = "/usr/sbin/mote-broker -c /etc/mote/mote.conf" ] || fail "unexpected ExecStart: ${exec_start[*]}"
 [ "$(sed -n 's/^User=//p' "$UNIT")" = mote ] || fail "the unit does not run as User=mote"
 workdir=$(sed -n 's/^WorkingDirectory=//p' "$UNIT")
+workdir=${workdir:-/}  # systemd's default for system services
 PORT=$(free_port)
 LOG=$WORK/broker.log
 setpriv --reuid=mote --regid=mote --init-groups --no-new-privs \
-  env --chdir="$workdir" "${exec_start[@]}" -p "$PORT" >"$LOG" 2>&1 &
+  env --chdir="$workdir" "${EMU[@]}" "${exec_start[@]}" -p "$PORT" >"$LOG" 2>&1 &
 BROKER_PID=$!
-for _ in $(seq 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+# Ready when it accepts and has logged its listeners (the socket accepts from
+# listen() on, a moment before the log line; under qemu-user the moment is longer).
+for _ in $(seq 300); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && grep -q 'listening on' "$LOG"; then break; fi
   kill -0 "$BROKER_PID" 2>/dev/null || { cat "$LOG" >&2; fail "the installed broker exited"; }
   sleep 0.1
 done
