@@ -3,6 +3,8 @@
 // connection_io.cpp.
 #include "net/server.hpp"
 
+#include "http/server_hook.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -189,6 +191,10 @@ bool Server::listen(std::string& error) {
             return false;
         }
     }
+    http_ = http::start_http(*this, loop_, cfg_, log_, error);
+    if (cfg_.http_port != 0 && !http_) {
+        return false;
+    }
     uv_check_start(&check_, [](uv_check_t* h) { server_of(h).on_check(); });
     for (auto [sig, handle] : {std::pair{SIGINT, &sigint_}, std::pair{SIGTERM, &sigterm_},
                                std::pair{SIGHUP, &sighup_}}) {
@@ -354,6 +360,7 @@ void Server::request_shutdown() {
         return;
     }
     shutting_down_ = true;
+    if (http_) http_->close();
     for (auto& l : listeners_) {
         if (l->open && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&l->tcp))) {
             uv_close(reinterpret_cast<uv_handle_t*>(&l->tcp), close_noop);
@@ -401,6 +408,7 @@ void Server::close_server_handles() {
         return;
     }
     handles_closed_ = true;
+    if (http_) http_->close();
     for (auto& l : listeners_) {
         if (l->open && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&l->tcp))) {
             uv_close(reinterpret_cast<uv_handle_t*>(&l->tcp), close_noop);
