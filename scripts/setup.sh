@@ -19,7 +19,14 @@ PACKAGES=(
   qemu-system-arm qemu-user
   # tools the scripts use
   procps psmisc iproute2
+  # HTTP endpoint and dashboard (docs/dashboard.md): request parser, metrics parser, browser test
+  libhttp-parser-dev python3-prometheus-client chromium
 )
+# The dashboard bundles MQTT.js from the npm registry at build time. Debian's npm
+# (with Debian's nodejs) unless some nodejs that ships npm is installed already.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

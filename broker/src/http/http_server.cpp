@@ -331,6 +331,10 @@ void HttpServer::on_write_done(HttpConn& c, std::size_t bytes, int status) {
         close_conn(c);
         return;
     }
+    if (!c.reader.in_request()) {
+        // The peer takes its answers: it is not idle, however slowly it reads.
+        c.deadline = now() + kIdleTimeoutMs;
+    }
     if (c.pending <= kMaxPendingOutput && !c.reading) {
         resume(c);
     }

@@ -58,20 +58,26 @@ int RequestReader::on_url(http_parser* p, const char* at, std::size_t len) {
     return 0;
 }
 
+// Header names and values are not kept: the endpoint needs none of them beyond
+// what http_parser tracks itself (Connection, Content-Length, Upgrade). Each
+// counts with its separator (": " and CRLF), so that many tiny headers add up
+// the way they do on the wire. A long field may arrive in several callbacks;
+// counting the separator each time only errs on the strict side.
 int RequestReader::on_header_field(http_parser* p, const char* /*at*/, std::size_t len) {
     RequestReader& r = reader_of(p);
-    // Header names and values are not kept: the endpoint needs none of them
-    // beyond what http_parser tracks itself (Connection, Content-Length, Upgrade).
-    return r.count(len) ? 0 : r.fail(431, "request header fields too large");
+    return r.count(len + 2) ? 0 : r.fail(431, "request header fields too large");
 }
 
 int RequestReader::on_header_value(http_parser* p, const char* /*at*/, std::size_t len) {
     RequestReader& r = reader_of(p);
-    return r.count(len) ? 0 : r.fail(431, "request header fields too large");
+    return r.count(len + 2) ? 0 : r.fail(431, "request header fields too large");
 }
 
 int RequestReader::on_headers_complete(http_parser* p) {
     RequestReader& r = reader_of(p);
+    if (p->http_major != 1) {
+        return r.fail(505, "HTTP version not supported");  // http_parser accepts any digit
+    }
     const bool chunked = (p->flags & F_CHUNKED) != 0;
     const bool has_length = p->content_length != 0 && p->content_length != ULLONG_MAX;
     if (chunked || has_length) {
