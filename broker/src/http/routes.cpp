@@ -13,9 +13,10 @@ constexpr const char* kCommonHeaders =
     "X-Frame-Options: DENY\r\n";
 
 // The page loads only its own files and connects only to WebSockets and to this
-// endpoint (for /metrics and /config.json).
+// endpoint (for /metrics and /config.json). MQTT.js runs its keepalive timer in a
+// worker made from a blob: URL, so that background tabs keep their connection.
 constexpr const char* kPageHeaders =
-    "Content-Security-Policy: default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+    "Content-Security-Policy: default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; worker-src blob:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'\r\n";
 
 Response asset_response(const Asset& a) {
