@@ -133,7 +133,14 @@ RequestReader::Result RequestReader::feed(const char* data, std::size_t len) {
         if (err == HPE_HEADER_OVERFLOW) {
             fail(431, "request header fields too large");
         } else if (err == HPE_INVALID_METHOD) {
-            fail(501, "unknown request method");
+            // A method-like token (letters) is a method we do not know: 501. Binary
+            // or punctuation is just not HTTP: 400.
+            bool token = used < len;
+            for (std::size_t i = 0; i <= used && i < len && token; ++i) {
+                const char ch = data[i];
+                token = (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_' || (i > 0 && ch == ' ');
+            }
+            fail(token ? 501 : 400, token ? "unknown request method" : "not an HTTP request");
         } else if (err == HPE_INVALID_VERSION) {
             fail(505, "HTTP version not supported");
         } else {
