@@ -105,7 +105,11 @@ class Hostile(httpkit.HttpBrokerTestCase):
         sender.start()
         time.sleep(1.0)  # the broker reads until its output cap, then stops
         grown = harness.rss_kb(self.broker.pid) - rss_before
-        self.assertLess(grown, 16 * 1024, "RSS grew %d kB with a non-reading client" % grown)
+        sys.stderr.write("\nRSS growth with a non-reading pipelining client: %d kB\n" % grown)
+        if not harness.is_sanitizer_build():
+            # ASan's quarantine keeps freed memory, so RSS says nothing there.
+            # Unbounded, the 4 000 answers (about 18 MB) would all be buffered.
+            self.assertLess(grown, 6 * 1024, "RSS grew %d kB with a non-reading client" % grown)
         data, closed = recv_until_closed(s, timeout=60, limit=1 << 30)
         sender.join(10)
         s.close()
