@@ -166,7 +166,8 @@ void HttpServer::on_accept(int status) {
     uv_tcp_init(&loop_, &c.tcp);
     c.tcp.data = &c;
     if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener_), reinterpret_cast<uv_stream_t*>(&c.tcp)) != 0) {
-        uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), [](uv_handle_t* h) { delete static_cast<HttpConn*>(h->data); });
+        uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp),
+                 [](uv_handle_t* h) { delete static_cast<HttpConn*>(h->data); });
         owned.release();
         return;
     }
@@ -296,7 +297,9 @@ void HttpServer::send(HttpConn& c, std::string head, const unsigned char* body, 
     unsigned n = 0;
     bufs[n++] = uv_buf_init(w->head.data(), static_cast<unsigned>(w->head.size()));
     if (body != nullptr && body_len > 0) {
-        bufs[n++] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(body)), static_cast<unsigned>(body_len));
+        // uv_buf_t is not const-correct; libuv only reads the bytes of a write.
+        char* bytes = const_cast<char*>(reinterpret_cast<const char*>(body));
+        bufs[n++] = uv_buf_init(bytes, static_cast<unsigned>(body_len));
     } else if (!w->body.empty()) {
         bufs[n++] = uv_buf_init(w->body.data(), static_cast<unsigned>(w->body.size()));
     }

@@ -3,10 +3,12 @@
 default, and every wrong line is an error naming file, line and option."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -71,6 +73,38 @@ class HttpConfig(unittest.TestCase):
             self.assertNotIn(("0.0.0.0", port), listening_ports(b.pid))
         finally:
             b.stop()
+
+
+@unittest.skipUnless(harness.is_mote(), "Mote options")
+class HttpShutdown(unittest.TestCase):
+    def test_sigterm_with_open_http_connections(self):
+        """SIGTERM with an idle keep-alive connection, a half-sent request and a
+        client that pipelines without reading: the broker still exits cleanly
+        within the 2 s it promises."""
+        b = httpkit.HttpBroker().start()
+        try:
+            idle = socket.create_connection((HOST, b.http_port), timeout=5)
+            idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertTrue(idle.recv(4096).startswith(b"HTTP/1.1 200"))
+            half = socket.create_connection((HOST, b.http_port), timeout=5)
+            half.sendall(b"GET /metrics HTTP/1.1\r\nHo")
+            flood = socket.create_connection((HOST, b.http_port), timeout=5)
+            flood.setblocking(False)
+            try:
+                flood.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 2000)
+            except BlockingIOError:
+                pass
+            time.sleep(0.3)
+            start = time.monotonic()
+            os.kill(b.pid, signal.SIGTERM)
+            b.proc.wait(timeout=5)
+            self.assertLess(time.monotonic() - start, 2.0)
+            self.assertEqual(b.proc.returncode, 0, b.stderr_text())
+            for s in (idle, half, flood):
+                s.close()
+        finally:
+            problem = b.shutdown_problem()
+            self.assertIsNone(problem, problem)
 
 
 def listening_ports(pid):
