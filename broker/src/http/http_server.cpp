@@ -95,8 +95,8 @@ bool HttpServer::listen(std::string& error) {
     const std::string where = " (" + cfg_.http_file + ":" + std::to_string(cfg_.http_line) + ")";
     if (cfg_.http_dashboard && !dashboard_built()) {
         error = cfg_.http_file + ":" + std::to_string(cfg_.http_line) +
-                ": http_dashboard: this mote-broker was built without the dashboard's MQTT.js bundle "
-                "(MOTE_DASHBOARD=OFF)";
+                ": http_listener: 'http_dashboard true' needs the dashboard's MQTT.js bundle, and this "
+                "mote-broker was built without it (MOTE_DASHBOARD=OFF)";
         return false;
     }
     sockaddr_storage addr;
