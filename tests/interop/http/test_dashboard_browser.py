@@ -58,8 +58,8 @@ def npm_install(npm_dir):
 
 
 class Mosquitto:
-    """Debian mosquitto with an MQTT and a websockets listener (mosquitto 2.0.11
-    refuses to start with a websockets listener alone)."""
+    """Debian mosquitto with an MQTT and a websockets listener, both on 127.0.0.1
+    (mosquitto 2.0.11 refuses to start with a websockets listener alone)."""
 
     def __init__(self):
         self.port = harness.free_port()
@@ -67,8 +67,10 @@ class Mosquitto:
         self.dir = tempfile.mkdtemp(prefix="mote-ws-")
         conf = os.path.join(self.dir, "mosquitto.conf")
         with open(conf, "w") as f:
-            f.write("listener %d %s\nlistener %d %s\nprotocol websockets\nallow_anonymous true\n"
-                    % (self.port, HOST, self.ws_port, HOST))
+            # socket_domain ipv4: without it libwebsockets binds every interface
+            # whatever the address says.
+            f.write("listener %d %s\nlistener %d %s\nsocket_domain ipv4\nprotocol websockets\n"
+                    "allow_anonymous true\n" % (self.port, HOST, self.ws_port, HOST))
         self.log = open(os.path.join(self.dir, "mosquitto.log"), "wb")
         self.proc = subprocess.Popen([harness.MOSQUITTO, "-c", conf], stdout=self.log, stderr=self.log)
         harness_wait(self.port)
