@@ -25,7 +25,14 @@ PACKAGES=(
   libuv1-dev:arm64 libmbedtls-dev:arm64 libsqlite3-dev:arm64
   libsystemd-dev:armhf libsystemd-dev:arm64 libstdc++6:armhf libstdc++6:arm64
   libsystemd-dev dpkg-dev adduser util-linux systemd file
+  # HTTP endpoint and dashboard (docs/dashboard.md): request parser, metrics parser, browser test
+  libhttp-parser-dev python3-prometheus-client chromium
 )
+# The dashboard bundles MQTT.js from the npm registry at build time. Debian's npm
+# (with Debian's nodejs) unless some nodejs that ships npm is installed already.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
 
 # Foreign architectures whose -dev packages are listed above (":armhf" etc.).
 FOREIGN_ARCHS=(armhf arm64)

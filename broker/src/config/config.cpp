@@ -579,6 +579,9 @@ bool Parser::finish() {
     for (ListenerConfig& l : all) {
         cfg_.listeners.push_back(std::move(l));
     }
+    if (!finish_http()) {
+        return false;
+    }
     // With no listener at all cfg_.listeners stays empty: the net layer then listens
     // on 127.0.0.1 only (on -p's port or 1883), as mosquitto 2.x does. That built-in
     // listener has no configuration line for a limit to attach to.

@@ -33,6 +33,10 @@ const OptionSpec kOptions[] = {
     {"log_dest", false, false, "stderr, stdout, none or file PATH", &Parser::on_log_dest},
     {"log_type", false, false, "a log type", &Parser::on_log_type},
     {"include_dir", false, false, "a directory", &Parser::on_include_dir},
+    {"http_listener", true, false, "'http_listener PORT [BIND_ADDRESS]'", &Parser::on_http_listener},
+    {"http_dashboard", true, false, "true or false", &Parser::on_http_dashboard},
+    {"http_dashboard_websocket_url", true, false, "a ws:// or wss:// URL",
+     &Parser::on_http_dashboard_websocket_url},
 };
 
 struct Unsupported {

@@ -71,6 +71,11 @@ public:
     bool on_log_dest(const Line& ln);
     bool on_log_type(const Line& ln);
     bool on_include_dir(const Line& ln);
+    // HTTP endpoint options (config_http.cpp).
+    bool on_http_listener(const Line& ln);
+    bool on_http_dashboard(const Line& ln);
+    bool on_http_dashboard_websocket_url(const Line& ln);
+    bool finish_http();
 
 private:
     bool dispatch(const Line& ln);

@@ -217,6 +217,8 @@ bool Engine::Impl::send_publish(Connection& c, const Delivery& d, std::uint16_t 
     }
     ++stats.messages_sent;
     stats.bytes_sent += header + m.payload.size();
+    ++stats.publish_sent_by_qos[d.qos];
+    stats.publish_bytes_sent_by_qos[d.qos] += header + m.payload.size();
     if (io.send_publish(c.id, mqtt::Bytes(enc.data(), header), d.msg) == SendResult::Backpressure) {
         c.backpressured = true;
     }

@@ -129,6 +129,11 @@ void Engine::on_packet(ConnectionId id, std::uint8_t first_byte, mqtt::Bytes bod
     Connection* c = impl_->find_conn(id);
     if (c == nullptr) return;  // closed by the engine: nothing after close() is processed
     impl_->stats.bytes_received += wire_size;
+    if ((first_byte >> 4) == 3) {
+        // PUBLISH: QoS is bits 1-2; 3 is malformed and rejected by the decoder.
+        const unsigned qos = (first_byte >> 1) & 3u;
+        if (qos < 3) impl_->stats.publish_bytes_received_by_qos[qos] += wire_size;
+    }
     c->last_rx = now;
     impl_->on_packet(*c, first_byte, body, now);
 }
@@ -166,5 +171,15 @@ void Engine::shutdown(Millis now) { impl_->shutdown(now); }
 std::uint32_t Engine::max_incoming_packet_size() const { return impl_->cfg.max_packet_size; }
 
 const EngineStats& Engine::stats() const { return impl_->stats; }
+
+QueueStats Engine::queue_stats() const {
+    QueueStats q;
+    impl_->sessions.for_each([&q](detail::Session& s) {
+        q.queued += s.queue.size();
+        q.inflight += s.inflight.size();
+        ++q.sessions;
+    });
+    return q;
+}
 
 }  // namespace mote::broker

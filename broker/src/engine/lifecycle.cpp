@@ -112,6 +112,7 @@ void Engine::Impl::publish_will(Session& s, Millis now) {
         w = Message::retimed(*w, now, now + Millis{s.will_expiry_s} * 1000);
     }
     ++stats.messages_received;
+    ++stats.publish_received_by_qos[w->qos];
     publish_message(w, now);
 }
 

@@ -103,6 +103,7 @@ void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now)
         return;
     }
     ++stats.messages_received;
+    ++stats.publish_received_by_qos[p.qos];
     const PacketType ack = p.qos == 1 ? PacketType::Puback : PacketType::Pubrec;
     if (cfg.message_size_limit != 0 && p.payload.size > cfg.message_size_limit) {
         // Policy: the message is dropped. 5.0 QoS > 0 is told so with 0x97 Quota

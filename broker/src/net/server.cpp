@@ -3,6 +3,8 @@
 // connection_io.cpp.
 #include "net/server.hpp"
 
+#include "http/server_hook.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -188,6 +190,10 @@ bool Server::listen(std::string& error) {
         if (!bind_listener(*listeners_.back(), error)) {
             return false;
         }
+    }
+    http_ = http::start_http(*this, loop_, cfg_, log_, error);
+    if (cfg_.http_port != 0 && !http_) {
+        return false;
     }
     uv_check_start(&check_, [](uv_check_t* h) { server_of(h).on_check(); });
     for (auto [sig, handle] : {std::pair{SIGINT, &sigint_}, std::pair{SIGTERM, &sigterm_},
@@ -401,6 +407,8 @@ void Server::close_server_handles() {
         return;
     }
     handles_closed_ = true;
+    // The HTTP endpoint stays up through the grace period: /healthz says 503 then.
+    if (http_) http_->close();
     for (auto& l : listeners_) {
         if (l->open && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&l->tcp))) {
             uv_close(reinterpret_cast<uv_handle_t*>(&l->tcp), close_noop);
@@ -467,6 +475,9 @@ std::string engine_changes(const BrokerConfig& a, const BrokerConfig& b) {
     note(a.max_topic_alias != b.max_topic_alias, "max_topic_alias");
     note(a.sys_interval != b.sys_interval, "sys_interval");
     note(a.connect_timeout != b.connect_timeout, "connect_timeout");
+    note(a.http_port != b.http_port || a.http_bind_address != b.http_bind_address ||
+             a.http_dashboard != b.http_dashboard || a.http_dashboard_websocket_url != b.http_dashboard_websocket_url,
+         "http_listener/http_dashboard/http_dashboard_websocket_url");
     return out;
 }
 

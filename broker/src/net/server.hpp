@@ -42,6 +42,10 @@
 #include "mote/common/bytes.hpp"
 #include "mote/common/framer.hpp"
 
+namespace mote::broker::http {
+class HttpServer;
+}
+
 namespace mote::broker::net {
 
 class Server;
@@ -175,6 +179,9 @@ public:
     // notifier's watchdog timer); valid for the Server's lifetime.
     uv_loop_t* loop() { return &loop_; }
     const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
+    // For the HTTP endpoint's /metrics and /healthz (broker/src/http).
+    const Engine& engine() const { return *engine_; }
+    bool shutting_down() const { return shutting_down_; }
 
     // Io
     SendResult send(ConnectionId id, mqtt::Bytes bytes) override;
@@ -255,6 +262,7 @@ private:
     bool handles_closed_ = false;
     Loader loader_;
     NetStats stats_;
+    std::unique_ptr<http::HttpServer> http_;  // http_listener; null when not configured
 
     uv_timer_t tick_timer_{};      // engine deadlines
     uv_timer_t linger_timer_{};    // closing connections that do not drain

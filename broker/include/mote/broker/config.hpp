@@ -48,6 +48,15 @@ struct BrokerConfig {
     std::uint8_t log_mask = 0;  // bit per LogLevel; 0 means "default" (info and above)
 
     std::string config_file;  // the path the options were read from (empty: defaults)
+
+    // HTTP endpoint for /healthz, /metrics and the dashboard page (broker/src/http,
+    // docs/dashboard.md). Off unless `http_listener` is given.
+    std::uint16_t http_port = 0;                  // 0: no HTTP listener
+    std::string http_bind_address = "127.0.0.1";  // loopback unless an address is given
+    bool http_dashboard = false;                  // serve the live telemetry page at GET /
+    std::string http_dashboard_websocket_url;     // empty: the first websockets listener, same host
+    std::string http_file;                        // where http_listener was given, for errors
+    int http_line = 0;
 };
 
 struct ConfigError {

@@ -58,6 +58,19 @@ struct EngineStats {
     std::uint64_t subscriptions = 0;
     std::uint64_t retained_messages = 0;
     std::uint64_t messages_dropped = 0;
+    // PUBLISH packets and their wire bytes (fixed header included) by QoS 0/1/2,
+    // in from clients and out to subscribers; wills count as received messages.
+    std::uint64_t publish_received_by_qos[3] = {0, 0, 0};
+    std::uint64_t publish_sent_by_qos[3] = {0, 0, 0};
+    std::uint64_t publish_bytes_received_by_qos[3] = {0, 0, 0};
+    std::uint64_t publish_bytes_sent_by_qos[3] = {0, 0, 0};
+};
+
+// Messages waiting in sessions, counted on request (Engine::queue_stats()).
+struct QueueStats {
+    std::uint64_t queued = 0;    // QoS 1/2 (and QoS 0 for live clients) waiting to be sent
+    std::uint64_t inflight = 0;  // sent, not yet acknowledged
+    std::uint64_t sessions = 0;  // sessions, connected or not
 };
 
 class Engine {
@@ -99,6 +112,8 @@ public:
     std::uint32_t max_incoming_packet_size() const;
 
     const EngineStats& stats() const;
+    // Walks every session: O(sessions). For metrics scrapes, not the data path.
+    QueueStats queue_stats() const;
 
 private:
     struct Impl;
