@@ -20,6 +20,13 @@ struct ListenerConfig {
     // Where the listener was declared, for error messages.
     std::string file;
     int line = 0;
+    // With per_listener_settings true: this listener's own security options
+    // (security_section: declared by a `listener` line, so they apply).
+    bool security_section = false;
+    std::string password_file;
+    std::string acl_file;
+    bool allow_anonymous = true;
+    bool allow_anonymous_given = false;
 };
 
 enum class LogLevel : std::uint8_t { Debug, Info, Notice, Warning, Error };
@@ -48,6 +55,13 @@ struct BrokerConfig {
     std::uint8_t log_mask = 0;  // bit per LogLevel; 0 means "default" (info and above)
 
     std::string config_file;  // the path the options were read from (empty: defaults)
+
+    // Security (docs/security.md). Unset allow_anonymous means false when a password
+    // file applies and true otherwise.
+    bool allow_anonymous_given = false;
+    std::string password_file;
+    std::string acl_file;
+    bool per_listener_settings = false;
 };
 
 struct ConfigError {
