@@ -93,6 +93,8 @@ std::uint32_t Engine::Impl::window(const Connection& c) const {
 }
 
 void Engine::Impl::deliver(Session& s, Delivery&& d, Millis now) {
+    // Read access with the ACL in force now (routing, retained messages, Wills).
+    if (any_acl && !acl_allows(s, d.msg->topic, detail::kAclRead)) return;
     if (expired(*d.msg, now)) {
         ++stats.messages_dropped;
         return;

@@ -27,6 +27,10 @@ Connection* Engine::Impl::live_conn(const detail::Session& s) {
 
 void Engine::Impl::on_packet(Connection& c, std::uint8_t first_byte, mqtt::Bytes body, Millis now) {
     if (c.state == ConnState::AwaitConnect) {
+        if (c.pending_connect) {
+            hold_packet(c, first_byte, body, now);  // the CONNECT's password is being checked
+            return;
+        }
         on_connect_packet(c, first_byte, body, now);
         return;
     }
@@ -166,5 +170,11 @@ void Engine::shutdown(Millis now) { impl_->shutdown(now); }
 std::uint32_t Engine::max_incoming_packet_size() const { return impl_->cfg.max_packet_size; }
 
 const EngineStats& Engine::stats() const { return impl_->stats; }
+
+void Engine::on_auth_result(ConnectionId id, bool ok, Millis now) {
+    Connection* c = impl_->find_conn(id);
+    if (c == nullptr || !c->pending_connect) return;  // closed while the check ran
+    impl_->on_auth_result(*c, ok, now);
+}
 
 }  // namespace mote::broker
