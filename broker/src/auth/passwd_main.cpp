@@ -24,7 +24,7 @@ namespace {
 using mote::broker::auth::HashKind;
 
 // PBKDF2-HMAC-SHA512 rounds of a new $7$ hash (docs/security.md).
-constexpr std::uint32_t kDefaultIterations = 100000;
+constexpr std::uint32_t kDefaultIterations = 20000;
 
 struct Options {
     bool batch = false;
@@ -129,7 +129,11 @@ bool write_file(const std::string& path, const std::string& text, std::string& w
         why = "cannot write " + tmp + ": " + std::strerror(errno);
         return false;
     }
-    ::fchmod(fileno(f), 0600);
+    // An existing file keeps its mode (mosquitto, running as its own user, may need
+    // to read it); a new one is readable by its owner only.
+    struct stat st {};
+    const mode_t mode = ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0600;
+    ::fchmod(fileno(f), mode);
     const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 &&
                     ::fsync(fileno(f)) == 0;
     std::fclose(f);
