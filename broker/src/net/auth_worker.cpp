@@ -3,6 +3,8 @@
 
 #include <mbedtls/platform_util.h>
 
+#include <thread>
+
 #include "auth/password_file.hpp"
 
 namespace mote::broker::net {
@@ -14,7 +16,33 @@ struct AuthWorker::Job {
     bool ok = false;
 };
 
-AuthWorker::AuthWorker(uv_loop_t* loop, Logger& log, Done done) : loop_(loop), log_(log), done_(std::move(done)) {}
+AuthWorker::AuthWorker(uv_loop_t* loop, Logger& log, Done done)
+    : loop_(loop), log_(log), done_(std::move(done)), max_running_(max_running()) {}
+
+AuthWorker::~AuthWorker() {
+    for (Job* job : queue_) delete job;
+}
+
+std::size_t AuthWorker::max_running() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n > 1 ? n - 1 : 1;
+}
+
+void AuthWorker::start_next() {
+    while (running_ < max_running_ && !queue_.empty()) {
+        Job* job = queue_.front();
+        queue_.pop_front();
+        if (uv_queue_work(loop_, &job->req, &AuthWorker::work, &AuthWorker::after) != 0) {
+            // Cannot happen with a valid loop and callbacks; answer "refused".
+            --pending_;
+            const ConnectionId id = job->check.id;
+            delete job;
+            done_(id, false);
+            continue;
+        }
+        ++running_;
+    }
+}
 
 bool AuthWorker::submit(CredentialCheck&& check) {
     if (pending_ >= kMaxPending) {
@@ -28,11 +56,9 @@ bool AuthWorker::submit(CredentialCheck&& check) {
     job->owner = this;
     job->check = std::move(check);
     job->req.data = job;
-    if (uv_queue_work(loop_, &job->req, &AuthWorker::work, &AuthWorker::after) != 0) {
-        delete job;
-        return false;
-    }
+    queue_.push_back(job);
     ++pending_;
+    start_next();
     return true;
 }
 
@@ -51,9 +77,11 @@ void AuthWorker::after(uv_work_t* req, int status) {
     Job* job = static_cast<Job*>(req->data);
     AuthWorker& w = *job->owner;
     --w.pending_;
+    --w.running_;
     const bool ok = status == 0 && job->ok;  // UV_ECANCELED: refused
     const ConnectionId id = job->check.id;
     delete job;
+    w.start_next();
     w.done_(id, ok);
 }
 

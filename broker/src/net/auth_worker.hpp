@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <deque>
 #include <functional>
 
 #include "mote/broker/engine.hpp"
@@ -26,8 +27,13 @@ public:
     // Checks waiting or running at once; beyond it submit() refuses, so a storm of
     // CONNECTs cannot queue unbounded work (the engine answers "server unavailable").
     static constexpr std::size_t kMaxPending = 256;
+    // Checks hashing at once: one core fewer than the machine has (at least one),
+    // so that a storm of CONNECTs leaves a core to the event loop; the rest wait
+    // in `queue_` (not in libuv's pool, which other work shares).
+    static std::size_t max_running();
 
     AuthWorker(uv_loop_t* loop, Logger& log, Done done);
+    ~AuthWorker();  // frees checks never started (the loop drains started ones)
     AuthWorker(const AuthWorker&) = delete;
     AuthWorker& operator=(const AuthWorker&) = delete;
 
@@ -39,11 +45,15 @@ private:
     struct Job;
     static void work(uv_work_t* req);
     static void after(uv_work_t* req, int status);
+    void start_next();
 
     uv_loop_t* loop_;
     Logger& log_;
     Done done_;
-    std::size_t pending_ = 0;
+    std::size_t pending_ = 0;   // queued plus running
+    std::size_t running_ = 0;   // handed to uv_queue_work
+    std::size_t max_running_;
+    std::deque<Job*> queue_;    // owned; started in order
     std::uint64_t refused_ = 0;
 };
 
