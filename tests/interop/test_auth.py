@@ -8,6 +8,7 @@ input (overlong credentials, malformed file lines)."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -383,6 +384,50 @@ class Reload(unittest.TestCase):
         self.assertIn(self.acl + ":2: acl_file:", text)
         # The old password file (with "old") is still in force.
         self.assertEqual(connack(port, 4, username="old", password="0ld"), 0)
+
+
+class PerListenerSettings(unittest.TestCase):
+    """per_listener_settings true: each listener section has its own password file,
+    ACL and allow_anonymous (as in mosquitto)."""
+
+    def test_two_listeners_two_policies(self):
+        tmp = TempDir()
+        pw = tmp.file("pw")
+        assert run([mote_passwd(), "-c", "-I", "1000", "-b", pw, "alice", "al1ce"])[0] == 0
+        acl = tmp.file("acl", "user alice\ntopic read only/#\n")
+        open_port, locked_port = harness.free_port(), harness.free_port()
+        conf = tmp.file("mote.conf", "per_listener_settings true\n"
+                        "listener %d 127.0.0.1\nallow_anonymous true\n"
+                        "listener %d 127.0.0.1\nallow_anonymous false\npassword_file %s\nacl_file %s\n"
+                        % (open_port, locked_port, pw, acl))
+        log = open(tmp.file("stderr"), "wb")
+        proc = subprocess.Popen([harness.broker_binary(), "-c", conf], stdout=log, stderr=log)
+        try:
+            self.assertTrue(wait_for(lambda: self._accepts(locked_port)), "broker did not start")
+            self.assertEqual(connack(open_port, 5), 0)
+            self.assertEqual(connack(locked_port, 5), 0x87)
+            self.assertEqual(connack(locked_port, 5, username="alice", password="bad"), 0x86)
+            with RawClient(locked_port) as c:
+                c.connect_ok(5, username="alice", password="al1ce")
+                c.send(subscribe(5, 1, "only/x") + subscribe(5, 2, "other"))
+                self.assertEqual(c.recv_packet(), (0x90, bytes.fromhex("00 01 00 00")))
+                self.assertEqual(c.recv_packet(), (0x90, bytes.fromhex("00 02 00 80")))
+            with RawClient(open_port) as c:  # no ACL on this listener
+                c.connect_ok(5)
+                c.send(subscribe(5, 1, "other"))
+                self.assertEqual(c.recv_packet(), (0x90, bytes.fromhex("00 01 00 00")))
+        finally:
+            proc.terminate()
+            self.assertEqual(proc.wait(10), 0)
+            log.close()
+
+    @staticmethod
+    def _accepts(port):
+        try:
+            with socket.create_connection((harness.HOST, port), timeout=0.5):
+                return True
+        except OSError:
+            return False
 
 
 class StartupErrors(unittest.TestCase):
