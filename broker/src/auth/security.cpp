@@ -116,7 +116,9 @@ bool load_security(const BrokerConfig& cfg, std::shared_ptr<const Security>& out
     }
     if (cfg.per_listener_settings) {
         for (const ListenerConfig& l : cfg.listeners) {
-            ListenerSecurity ls = sec->global_;
+            // A `listener` section has its own set, inheriting nothing; the other
+            // listeners use the options given before the first `listener` line.
+            ListenerSecurity ls = l.security_section ? ListenerSecurity{} : sec->global_;
             if (l.security_section &&
                 !resolve(l.password_file, l.acl_file, l.allow_anonymous_given, l.allow_anonymous, cache, ls, err)) {
                 return false;

@@ -88,6 +88,22 @@ TEST(SecurityConfig, PerListenerSettings) {
     CHECK(sec->for_listener(2).passwords == nullptr);
 }
 
+TEST(SecurityConfig, PerListenerSectionsInheritNothing) {
+    const std::string pw = file(kPwLine);
+    const std::string acl = file("topic read a/#\n");
+    BrokerConfig cfg = parse("per_listener_settings true\npassword_file " + pw + "\nacl_file " + acl +
+                             "\nport 1883\nlistener 8883\n");
+    std::shared_ptr<const auth::Security> sec;
+    ConfigError err;
+    CHECK_TEXT(auth::load_security(cfg, sec, err), err.to_string().c_str());
+    CHECK(sec->for_listener(0).passwords != nullptr);  // port 1883: the options before `listener`
+    CHECK(sec->for_listener(0).acl != nullptr);
+    CHECK_FALSE(sec->for_listener(0).allow_anonymous);
+    CHECK(sec->for_listener(1).passwords == nullptr);  // listener 8883 set nothing of its own
+    CHECK(sec->for_listener(1).acl == nullptr);
+    CHECK(sec->for_listener(1).allow_anonymous);
+}
+
 TEST(SecurityConfig, PerListenerOptionsRepeatPerSectionOnlyWhenEnabled) {
     BrokerConfig cfg;
     ConfigError err;
