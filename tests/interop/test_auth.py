@@ -451,6 +451,7 @@ class StartupErrors(unittest.TestCase):
 
     def test_missing_file(self):
         self.start_fails("password_file /nonexistent/pw", "/nonexistent/pw: password_file: cannot read file")
+        self.start_fails("password_file /nonexistent/pw", ".conf:2)")  # where the option is
 
 
 if __name__ == "__main__":

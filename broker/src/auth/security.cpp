@@ -49,8 +49,16 @@ struct Cache {
     std::map<std::string, std::shared_ptr<const AclFile>> acl;
 };
 
-bool resolve(const std::string& pw_path, const std::string& acl_path, bool anon_given, bool anon, Cache& cache,
-             ListenerSecurity& out, ConfigError& err) {
+// Adds where the option was set to an error about reading the file itself (a parse
+// error already names the file's own line).
+bool note_where(ConfigError& err, const std::string& where) {
+    if (err.line == 0 && !where.empty()) err.message += " (set at " + where + ")";
+    return false;
+}
+
+bool resolve(const std::string& pw_path, const std::string& acl_path, bool anon_given, bool anon,
+             const std::string& pw_where, const std::string& acl_where, Cache& cache, ListenerSecurity& out,
+             ConfigError& err) {
     out.password_file = pw_path;
     out.acl_file = acl_path;
     // Unset allow_anonymous: false once a password file applies (mosquitto 2.x
@@ -60,7 +68,7 @@ bool resolve(const std::string& pw_path, const std::string& acl_path, bool anon_
         auto it = cache.pw.find(pw_path);
         if (it == cache.pw.end()) {
             std::shared_ptr<const PasswordFile> p;
-            if (!load_password_file(pw_path, p, err)) return false;
+            if (!load_password_file(pw_path, p, err)) return note_where(err, pw_where);
             it = cache.pw.emplace(pw_path, p).first;
         }
         out.passwords = it->second;
@@ -69,7 +77,7 @@ bool resolve(const std::string& pw_path, const std::string& acl_path, bool anon_
         auto it = cache.acl.find(acl_path);
         if (it == cache.acl.end()) {
             std::shared_ptr<const AclFile> a;
-            if (!load_acl_file(acl_path, a, err)) return false;
+            if (!load_acl_file(acl_path, a, err)) return note_where(err, acl_where);
             it = cache.acl.emplace(acl_path, a).first;
         }
         out.acl = it->second;
@@ -110,8 +118,8 @@ bool load_acl_file(const std::string& path, std::shared_ptr<const AclFile>& out,
 bool load_security(const BrokerConfig& cfg, std::shared_ptr<const Security>& out, ConfigError& err) {
     auto sec = std::make_shared<Security>();
     Cache cache;
-    if (!resolve(cfg.password_file, cfg.acl_file, cfg.allow_anonymous_given, cfg.allow_anonymous, cache,
-                 sec->global_, err)) {
+    if (!resolve(cfg.password_file, cfg.acl_file, cfg.allow_anonymous_given, cfg.allow_anonymous,
+                 cfg.password_file_where, cfg.acl_file_where, cache, sec->global_, err)) {
         return false;
     }
     if (cfg.per_listener_settings) {
@@ -120,7 +128,8 @@ bool load_security(const BrokerConfig& cfg, std::shared_ptr<const Security>& out
             // listeners use the options given before the first `listener` line.
             ListenerSecurity ls = l.security_section ? ListenerSecurity{} : sec->global_;
             if (l.security_section &&
-                !resolve(l.password_file, l.acl_file, l.allow_anonymous_given, l.allow_anonymous, cache, ls, err)) {
+                !resolve(l.password_file, l.acl_file, l.allow_anonymous_given, l.allow_anonymous,
+                         l.password_file_where, l.acl_file_where, cache, ls, err)) {
                 return false;
             }
             sec->per_listener_.push_back(std::move(ls));

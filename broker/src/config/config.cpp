@@ -367,8 +367,10 @@ bool Parser::on_password_file(const Line& ln) {
     security_seen_ = true;
     if (cfg_.per_listener_settings && current_ >= 0) {
         listeners_[static_cast<std::size_t>(current_)].password_file = ln.rest;
+        listeners_[static_cast<std::size_t>(current_)].password_file_where = where(ln);
     } else {
         cfg_.password_file = ln.rest;
+        cfg_.password_file_where = where(ln);
     }
     return true;
 }
@@ -377,8 +379,10 @@ bool Parser::on_acl_file(const Line& ln) {
     security_seen_ = true;
     if (cfg_.per_listener_settings && current_ >= 0) {
         listeners_[static_cast<std::size_t>(current_)].acl_file = ln.rest;
+        listeners_[static_cast<std::size_t>(current_)].acl_file_where = where(ln);
     } else {
         cfg_.acl_file = ln.rest;
+        cfg_.acl_file_where = where(ln);
     }
     return true;
 }

@@ -27,6 +27,8 @@ struct ListenerConfig {
     std::string acl_file;
     bool allow_anonymous = true;
     bool allow_anonymous_given = false;
+    std::string password_file_where;  // "mote.conf:12", for errors about the file
+    std::string acl_file_where;
 };
 
 enum class LogLevel : std::uint8_t { Debug, Info, Notice, Warning, Error };
@@ -62,6 +64,8 @@ struct BrokerConfig {
     std::string password_file;
     std::string acl_file;
     bool per_listener_settings = false;
+    std::string password_file_where;  // "mote.conf:12", for errors about the file
+    std::string acl_file_where;
 };
 
 struct ConfigError {

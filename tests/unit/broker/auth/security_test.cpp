@@ -152,5 +152,6 @@ TEST(SecurityConfig, MissingFileIsAnError) {
     ConfigError err;
     CHECK_FALSE(auth::load_security(parse("password_file /nonexistent/pw\n"), sec, err));
     STRCMP_CONTAINS("cannot read file", err.message.c_str());
+    STRCMP_CONTAINS("(set at mote.conf:1)", err.message.c_str());
     LONGS_EQUAL(0, err.line);
 }
