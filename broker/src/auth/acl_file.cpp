@@ -80,27 +80,35 @@ std::string expand(const AclRule& r, const AclIdentity& who) {
 }  // namespace
 
 bool acl_topic_matches(std::string_view filter, std::string_view topic) {
-    std::size_t f = 0;
-    std::size_t t = 0;
-    for (;;) {
-        const std::size_t fe = std::min(filter.find('/', f), filter.size());
-        const std::string_view flevel = filter.substr(f, fe - f);
-        if (flevel == "#" && fe == filter.size()) return true;  // also matches the parent level
-        if (t > topic.size()) return false;
-        const std::size_t te = std::min(topic.find('/', t), topic.size());
-        const std::string_view tlevel = topic.substr(t, te - t);
-        if (flevel != "+" && flevel != tlevel) return false;
-        const bool f_last = fe == filter.size();
-        const bool t_last = te == topic.size();
-        if (f_last && t_last) return true;
-        if (t_last) {
-            // "a/#" matches "a": the filter's next (and last) level must be '#'.
-            return filter.substr(fe + 1) == "#";
+    // One pass over both strings, character by character (this runs on every
+    // PUBLISH and every delivery when an ACL is set). At the top of the loop `i`
+    // and `j` are at the start of a level of the filter and of the topic.
+    std::size_t i = 0;
+    std::size_t j = 0;
+    while (i < filter.size()) {
+        if (filter[i] == '#' && i + 1 == filter.size()) return true;  // the rest, parent level included
+        if (filter[i] == '+' && (i + 1 == filter.size() || filter[i + 1] == '/')) {
+            while (j < topic.size() && topic[j] != '/') ++j;  // any one level
+            ++i;
+        } else {
+            while (i < filter.size() && filter[i] != '/') {
+                if (j >= topic.size() || topic[j] != filter[i]) return false;
+                ++i;
+                ++j;
+            }
+            if (j < topic.size() && topic[j] != '/') return false;
         }
-        if (f_last) return false;
-        f = fe + 1;
-        t = te + 1;
+        // Both at the end of a level: '/' or the end of the string.
+        if (i == filter.size()) return j == topic.size();
+        ++i;  // past the filter's '/'
+        if (j == topic.size()) {
+            // The topic has no more levels: only a final "#" matches ("a/#" matches "a").
+            return filter.substr(i) == "#";
+        }
+        ++j;  // past the topic's '/'
     }
+    // The filter ended with '/': its last level is empty, and so must the topic's be.
+    return j == topic.size();
 }
 
 void AclFile::add(std::vector<AclRule>& list, AclRule rule) {
