@@ -6,6 +6,7 @@ clients, the ACL on SUBSCRIBE / PUBLISH / delivery / retained messages / Wills /
 $SYS, SIGHUP reload of both files (a bad file keeps the old one), and hostile
 input (overlong credentials, malformed file lines)."""
 
+import base64
 import os
 import signal
 import socket
@@ -428,6 +429,58 @@ class PerListenerSettings(unittest.TestCase):
                 return True
         except OSError:
             return False
+
+
+class CheckQueue(unittest.TestCase):
+    """At most 256 password checks wait or run; beyond that CONNACK 0x03 (3.1.1) /
+    0x88 (5.0). Queued checks of clients that went away are dropped unhashed, and a
+    SIGTERM does not wait for the queue."""
+
+    def test_overflow_refused_abandoned_checks_skipped_prompt_shutdown(self):
+        tmp = TempDir()
+        salt = base64.b64encode(b"0123456789ab").decode()
+        digest = base64.b64encode(bytes(64)).decode()
+        # About a second of PBKDF2 per check: the queue cannot drain during the test.
+        pw = tmp.file("pw", "slow:$7$400000$%s$%s\n" % (salt, digest))
+        assert run([mote_passwd(), "-I", "1000", "-b", pw, "fast", "f4st"])[0] == 0
+        b = harness.Broker(["allow_anonymous true", "password_file " + pw]).start()
+        clients = []
+        try:
+            for i in range(300):
+                c = RawClient(b.port, timeout=5)
+                version = 5 if i >= 290 else 4
+                c.send(connect(version, client_id="q%d" % i, username="slow", password="x"))
+                clients.append((version, c))
+            refused = {4: 0, 5: 0}
+            for version, c in clients[256:]:
+                try:
+                    first, body = c.recv_packet(timeout=3)
+                except Closed:
+                    continue
+                if (first, body[:2]) == (0x20, bytes([0, 0x03 if version == 4 else 0x88])):
+                    refused[version] += 1
+            self.assertGreaterEqual(refused[4], 25, refused)  # 34 expected; a check may finish meanwhile
+            self.assertGreaterEqual(refused[5], 9, refused)
+            self.assertIn("password checks:", b.stderr_text())
+            for _v, c in clients:
+                c.close()
+            # The ~255 abandoned checks are dropped, so a new client is answered at
+            # once instead of after minutes of hashing.
+            t0 = time.monotonic()
+            self.assertEqual(connack(b.port, 4, username="fast", password="f4st"), 0)
+            self.assertLess(time.monotonic() - t0, 4.0)
+            for i in range(50):
+                c = RawClient(b.port, timeout=5)
+                c.send(connect(4, client_id="z%d" % i, username="slow", password="x"))
+                clients.append((4, c))
+            t0 = time.monotonic()
+        finally:
+            problem = b.shutdown_problem()
+            for _v, c in clients:
+                c.close()
+        # At most the checks already hashing finish before the exit.
+        self.assertLess(time.monotonic() - t0, 4.0)
+        self.assertIsNone(problem)
 
 
 class StartupErrors(unittest.TestCase):

@@ -16,8 +16,8 @@ struct AuthWorker::Job {
     bool ok = false;
 };
 
-AuthWorker::AuthWorker(uv_loop_t* loop, Logger& log, Done done)
-    : loop_(loop), log_(log), done_(std::move(done)), max_running_(max_running()) {}
+AuthWorker::AuthWorker(uv_loop_t* loop, Logger& log, Done done, Wanted wanted)
+    : loop_(loop), log_(log), done_(std::move(done)), wanted_(std::move(wanted)), max_running_(max_running()) {}
 
 AuthWorker::~AuthWorker() {
     for (Job* job : queue_) delete job;
@@ -32,6 +32,11 @@ void AuthWorker::start_next() {
     while (running_ < max_running_ && !queue_.empty()) {
         Job* job = queue_.front();
         queue_.pop_front();
+        if (!wanted_(job->check.id)) {
+            --pending_;  // the connection is gone (or the broker is stopping): no answer owed
+            delete job;
+            continue;
+        }
         if (uv_queue_work(loop_, &job->req, &AuthWorker::work, &AuthWorker::after) != 0) {
             // Cannot happen with a valid loop and callbacks; answer "refused".
             --pending_;
@@ -44,7 +49,21 @@ void AuthWorker::start_next() {
     }
 }
 
+void AuthWorker::drop_unwanted() {
+    std::deque<Job*> keep;
+    for (Job* job : queue_) {
+        if (wanted_(job->check.id)) {
+            keep.push_back(job);
+        } else {
+            --pending_;
+            delete job;
+        }
+    }
+    queue_.swap(keep);
+}
+
 bool AuthWorker::submit(CredentialCheck&& check) {
+    if (pending_ >= kMaxPending) drop_unwanted();  // clients that gave up free their places
     if (pending_ >= kMaxPending) {
         if ((refused_++ % 1000) == 0) {
             log_.log(LogLevel::Warning, "password checks: %zu already pending, refusing CONNECT (server unavailable)",

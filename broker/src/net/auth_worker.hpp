@@ -23,6 +23,10 @@ namespace mote::broker::net {
 class AuthWorker {
 public:
     using Done = std::function<void(ConnectionId id, bool ok)>;
+    // Whether a queued check is still worth running (its connection is open and the
+    // broker is not shutting down); checks of connections that went away are
+    // dropped unhashed, so clients that give up cost no CPU.
+    using Wanted = std::function<bool(ConnectionId id)>;
 
     // Checks waiting or running at once; beyond it submit() refuses, so a storm of
     // CONNECTs cannot queue unbounded work (the engine answers "server unavailable").
@@ -32,7 +36,7 @@ public:
     // in `queue_` (not in libuv's pool, which other work shares).
     static std::size_t max_running();
 
-    AuthWorker(uv_loop_t* loop, Logger& log, Done done);
+    AuthWorker(uv_loop_t* loop, Logger& log, Done done, Wanted wanted);
     ~AuthWorker();  // frees checks never started (the loop drains started ones)
     AuthWorker(const AuthWorker&) = delete;
     AuthWorker& operator=(const AuthWorker&) = delete;
@@ -46,10 +50,12 @@ private:
     static void work(uv_work_t* req);
     static void after(uv_work_t* req, int status);
     void start_next();
+    void drop_unwanted();  // removes queued checks whose connection went away
 
     uv_loop_t* loop_;
     Logger& log_;
     Done done_;
+    Wanted wanted_;
     std::size_t pending_ = 0;   // queued plus running
     std::size_t running_ = 0;   // handed to uv_queue_work
     std::size_t max_running_;

@@ -8,10 +8,16 @@ namespace mote::broker::net {
 
 bool Server::check_credentials(CredentialCheck&& check) {
     if (!auth_) {
-        auth_ = std::make_unique<AuthWorker>(&loop_, log_, [this](ConnectionId id, bool ok) {
-            // On the loop thread; the check handle flushes the replies this causes.
-            engine_->on_auth_result(id, ok, now());
-        });
+        auth_ = std::make_unique<AuthWorker>(
+            &loop_, log_,
+            [this](ConnectionId id, bool ok) {
+                // On the loop thread; the check handle flushes the replies this causes.
+                engine_->on_auth_result(id, ok, now());
+            },
+            [this](ConnectionId id) {
+                const Connection* c = shutting_down_ ? nullptr : find(id);
+                return c != nullptr && c->state == ConnState::Open;
+            });
     }
     return auth_->submit(std::move(check));
 }
