@@ -289,6 +289,8 @@ void Engine::Impl::pump(Session& s, Connection& c, Millis now) {
             ++stats.messages_dropped;  // 5.0 §3.3.2.3.3: never sent once expired
             continue;
         }
+        // Queued under an older ACL (SIGHUP since): checked again with the one in force.
+        if (any_acl && !acl_allows(s, d.msg->topic, detail::kAclRead)) continue;
         if (d.qos == 0) {
             send_publish(c, d, 0, false, now);
         } else {

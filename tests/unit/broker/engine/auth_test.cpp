@@ -247,6 +247,23 @@ TEST(EngineAcl, NewSnapshotAppliesToExistingSubscriptions) {
     CHECK(h->publishes(1, Version::V3_1_1).empty());
 }
 
+TEST(EngineAcl, QueuedMessagesAreCheckedWithTheAclInForceWhenSent) {
+    // A persistent 3.1.1 session queues QoS 1 messages while offline; the ACL then
+    // loses read access; on reconnect the queued messages are not sent.
+    ConnectOpts o = co(4, "sleepy", false);
+    h->connect(1, o);
+    h->subscribe(1, 4, "open/#", 1);
+    h->close(1);
+    h->connect(2, 4, "writer");
+    h->feed(2, publish_pkt(4, 1, "open/a", "1", 7));
+    h->engine->set_security(security(true, false, "topic write open/#\ntopic read other/#\n"));
+    h->open(3);
+    h->feed(3, connect_pkt(o));
+    auto s = h->sent(3);
+    LONGS_EQUAL(1, s.size());  // the CONNACK (session present) only
+    STRCMP_EQUAL("20 02 01 00", to_hex(s[0]).c_str());
+}
+
 TEST(EngineAcl, RetainedMessagesNeedReadAccess) {
     // Published before the ACL allowed less: the retained store keeps both.
     h->engine->set_security(nullptr);
