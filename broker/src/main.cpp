@@ -4,8 +4,10 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 
+#include "auth/security.hpp"
 #include "mote/broker/config.hpp"
 #include "mote/broker/log.hpp"
 #include "net/cli.hpp"
@@ -45,7 +47,8 @@ std::string listener_list(const BrokerConfig& cfg) {
     return out;
 }
 
-int run_broker(const net::CliOptions& cli, const BrokerConfig& cfg) {
+int run_broker(const net::CliOptions& cli, const BrokerConfig& cfg,
+               std::shared_ptr<const mote::broker::auth::Security> security) {
     mote::broker::Logger log;
     std::string error;
     if (!log.configure(cfg, error)) {
@@ -56,6 +59,7 @@ int run_broker(const net::CliOptions& cli, const BrokerConfig& cfg) {
     // Declared before the Server: its handles live on the Server's loop (notify.hpp).
     mote::broker::service::ServiceNotifier notifier(log);
     net::Server server(cfg, log);
+    server.set_security(std::move(security));
     if (!server.listen(error)) {
         log.log(LogLevel::Error, "%s", error.c_str());
         if (!cfg.log_dest.empty()) {
@@ -101,12 +105,18 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "mote-broker: configuration error: %s\n", err.to_string().c_str());
         return 1;
     }
+    // The password and ACL files: a bad line stops the start-up, naming file and line.
+    std::shared_ptr<const mote::broker::auth::Security> security;
+    if (!mote::broker::auth::load_security(cfg, security, err)) {
+        std::fprintf(stderr, "mote-broker: configuration error: %s\n", err.to_string().c_str());
+        return 1;
+    }
     if (cli.test_config) {
         std::printf("configuration OK\n");
         return 0;
     }
     try {
-        return run_broker(cli, cfg);
+        return run_broker(cli, cfg, std::move(security));
     } catch (const std::exception& e) {
         // Start-up failures only (STYLE #8): the data path does not throw.
         std::fprintf(stderr, "mote-broker: error: %s\n", e.what());

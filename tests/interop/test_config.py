@@ -233,8 +233,8 @@ class BadConfig(unittest.TestCase):
 
     @mote_only
     def test_not_supported_yet(self):
-        path, err = self.start_fails("password_file /etc/mosquitto/pw\n")
-        self.assertIn("%s:1: password_file: " % path, err)
+        path, err = self.start_fails("psk_file /etc/mosquitto/psk\n")
+        self.assertIn("%s:1: psk_file: " % path, err)
         self.assertIn("not supported yet", err)
 
     @mote_only

@@ -209,7 +209,10 @@ bool Parser::dispatch(const Line& ln) {
     if (spec->single) {
         // Scope: a listener-scoped option may be given once per listener section.
         std::string key = ln.option;
-        if (spec->per_listener && current_ >= 0) {
+        // Security options are per listener only with per_listener_settings true.
+        const bool security = ln.option == "allow_anonymous" || ln.option == "password_file" ||
+                              ln.option == "acl_file";
+        if (spec->per_listener && current_ >= 0 && (!security || cfg_.per_listener_settings)) {
             key += '#' + std::to_string(current_);
         }
         const auto it = seen_.find(key);
@@ -299,6 +302,7 @@ bool Parser::on_listener(const Line& ln) {
     l.bind_address = ln.args.size() == 2 ? ln.args[1] : std::string();
     l.file = ln.file;
     l.line = ln.number;
+    l.security_section = true;
     listeners_.push_back(l);
     listener_max_conn_set_.push_back(false);
     current_ = static_cast<int>(listeners_.size()) - 1;
@@ -347,7 +351,50 @@ bool Parser::on_max_connections(const Line& ln) {
     return true;
 }
 
-bool Parser::on_allow_anonymous(const Line& ln) { return boolean(ln, cfg_.allow_anonymous); }
+bool Parser::on_allow_anonymous(const Line& ln) {
+    security_seen_ = true;
+    if (cfg_.per_listener_settings && current_ >= 0) {
+        auto& l = listeners_[static_cast<std::size_t>(current_)];
+        l.allow_anonymous_given = true;
+        return boolean(ln, l.allow_anonymous);
+    }
+    cfg_.allow_anonymous_given = true;
+    return boolean(ln, cfg_.allow_anonymous);
+}
+
+bool Parser::on_password_file(const Line& ln) {
+    // The path is the rest of the line, so it may contain spaces (as in mosquitto).
+    security_seen_ = true;
+    if (cfg_.per_listener_settings && current_ >= 0) {
+        listeners_[static_cast<std::size_t>(current_)].password_file = ln.rest;
+        listeners_[static_cast<std::size_t>(current_)].password_file_where = where(ln);
+    } else {
+        cfg_.password_file = ln.rest;
+        cfg_.password_file_where = where(ln);
+    }
+    return true;
+}
+
+bool Parser::on_acl_file(const Line& ln) {
+    security_seen_ = true;
+    if (cfg_.per_listener_settings && current_ >= 0) {
+        listeners_[static_cast<std::size_t>(current_)].acl_file = ln.rest;
+        listeners_[static_cast<std::size_t>(current_)].acl_file_where = where(ln);
+    } else {
+        cfg_.acl_file = ln.rest;
+        cfg_.acl_file_where = where(ln);
+    }
+    return true;
+}
+
+bool Parser::on_per_listener_settings(const Line& ln) {
+    // mosquitto reads the security options it governs according to it, so it must
+    // come first; afterwards it would silently change what earlier lines meant.
+    if (security_seen_ || current_ >= 0) {
+        return fail(ln, "must come before any listener, allow_anonymous, password_file or acl_file line");
+    }
+    return boolean(ln, cfg_.per_listener_settings);
+}
 bool Parser::on_retain_available(const Line& ln) { return boolean(ln, cfg_.retain_available); }
 
 bool Parser::on_max_inflight_messages(const Line& ln) {

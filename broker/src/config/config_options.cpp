@@ -16,7 +16,7 @@ const OptionSpec kOptions[] = {
     {"bind_address", true, false, "a host name or IP address", &Parser::on_bind_address},
     {"protocol", true, true, "mqtt or websockets", &Parser::on_protocol},
     {"max_connections", true, true, "-1 or a positive integer", &Parser::on_max_connections},
-    {"allow_anonymous", true, false, "true or false", &Parser::on_allow_anonymous},
+    {"allow_anonymous", true, true, "true or false", &Parser::on_allow_anonymous},
     {"max_inflight_messages", true, false, kInt, &Parser::on_max_inflight_messages},
     {"max_queued_messages", true, false, kInt, &Parser::on_max_queued_messages},
     {"max_queued_bytes", true, false, kInt, &Parser::on_max_queued_bytes},
@@ -37,6 +37,10 @@ const OptionSpec kOptions[] = {
     {"http_dashboard", true, false, "true or false", &Parser::on_http_dashboard},
     {"http_dashboard_websocket_url", true, false, "a ws:// or wss:// URL",
      &Parser::on_http_dashboard_websocket_url},
+    // Security: global, or per listener section with per_listener_settings true.
+    {"password_file", true, true, "a file path", &Parser::on_password_file},
+    {"acl_file", true, true, "a file path", &Parser::on_acl_file},
+    {"per_listener_settings", true, false, "true or false", &Parser::on_per_listener_settings},
 };
 
 struct Unsupported {
@@ -47,14 +51,11 @@ struct Unsupported {
 // mosquitto 2.x options (mosquitto.conf(5)) that Mote does not implement yet.
 const Unsupported kUnsupported[] = {
     // Authentication and access control.
-    {"password_file", "authentication"},
-    {"acl_file", "access control"},
     {"psk_file", "TLS-PSK"},
     {"psk_hint", "TLS-PSK"},
     {"auth_plugin", "plugins"},
     {"plugin", "plugins"},
     {"global_plugin", "plugins"},
-    {"per_listener_settings", "per-listener security"},
     {"allow_zero_length_clientid", "client identifiers"},
     {"auto_id_prefix", "client identifiers"},
     {"clientid_prefixes", "client identifiers"},

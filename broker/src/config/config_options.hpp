@@ -76,6 +76,9 @@ public:
     bool on_http_dashboard(const Line& ln);
     bool on_http_dashboard_websocket_url(const Line& ln);
     bool finish_http();
+    bool on_password_file(const Line& ln);
+    bool on_acl_file(const Line& ln);
+    bool on_per_listener_settings(const Line& ln);
 
 private:
     bool dispatch(const Line& ln);
@@ -99,6 +102,7 @@ private:
     std::string global_max_connections_file_;  // where it was given (line 0: not given)
     int global_max_connections_line_ = 0;
     int depth_ = 0;                            // include_dir nesting
+    bool security_seen_ = false;               // a security option or listener line was read
 };
 
 }  // namespace mote::broker::config_detail

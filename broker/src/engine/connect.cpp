@@ -63,6 +63,7 @@ void Engine::Impl::on_connect_packet(Connection& c, std::uint8_t first_byte, mqt
         fail(c, bad, now);  // nothing after a rejected CONNECT is processed [MQTT-3.1.4-6]
         return;
     }
+    if (start_password_check(c, first_byte, body, p, now)) return;  // resumes in on_auth_result
     accept_connect(c, p, now);
 }
 
@@ -88,10 +89,7 @@ mqtt::Error Engine::Impl::check_connect(const Connection& c, const mqtt::Connect
         // No enhanced authentication method is configured [MQTT-4.12.0-1].
         return {Reason::BadAuthenticationMethod, "unsupported authentication method"};
     }
-    if (!cfg.allow_anonymous && !p.has_username) {
-        // No password file support yet: allow_anonymous false only requires a user name.
-        return {Reason::NotAuthorized, "anonymous client refused"};
-    }
+    if (mqtt::Error anon = anonymous_policy(c, p)) return anon;  // auth_hooks.cpp
     if (p.has_will) {
         if (p.will.topic.empty()) return {Reason::ProtocolError, "empty will topic"};
         if (mqtt::validate_topic_name(p.will.topic)) return {Reason::TopicNameInvalid, "bad will topic"};
@@ -182,6 +180,7 @@ void Engine::Impl::accept_connect(Connection& c, const mqtt::Connect& p, Millis 
     const std::string id = assigned ? assign_client_id() : std::string(p.client_id.chars(), p.client_id.size);
     bool present = false;
     Session& s = attach_session(c, p, id, present, now);
+    set_identity(s, c, p);
 
     if (v5) {
         s.expiry_s = p.props.number(PropertyId::SessionExpiryInterval, 0);

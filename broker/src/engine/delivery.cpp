@@ -93,6 +93,8 @@ std::uint32_t Engine::Impl::window(const Connection& c) const {
 }
 
 void Engine::Impl::deliver(Session& s, Delivery&& d, Millis now) {
+    // Read access with the ACL in force now (routing, retained messages, Wills).
+    if (any_acl && !acl_allows(s, d.msg->topic, detail::kAclRead)) return;
     if (expired(*d.msg, now)) {
         ++stats.messages_dropped;
         return;
@@ -289,6 +291,8 @@ void Engine::Impl::pump(Session& s, Connection& c, Millis now) {
             ++stats.messages_dropped;  // 5.0 §3.3.2.3.3: never sent once expired
             continue;
         }
+        // Queued under an older ACL (SIGHUP since): checked again with the one in force.
+        if (any_acl && !acl_allows(s, d.msg->topic, detail::kAclRead)) continue;
         if (d.qos == 0) {
             send_publish(c, d, 0, false, now);
         } else {

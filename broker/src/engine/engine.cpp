@@ -27,6 +27,10 @@ Connection* Engine::Impl::live_conn(const detail::Session& s) {
 
 void Engine::Impl::on_packet(Connection& c, std::uint8_t first_byte, mqtt::Bytes body, Millis now) {
     if (c.state == ConnState::AwaitConnect) {
+        if (c.pending_connect) {
+            hold_packet(c, first_byte, body, now);  // the CONNECT's password is being checked
+            return;
+        }
         on_connect_packet(c, first_byte, body, now);
         return;
     }
@@ -180,6 +184,12 @@ QueueStats Engine::queue_stats() const {
         ++q.sessions;
     });
     return q;
+}
+
+void Engine::on_auth_result(ConnectionId id, bool ok, Millis now) {
+    Connection* c = impl_->find_conn(id);
+    if (c == nullptr || !c->pending_connect) return;  // closed while the check ran
+    impl_->on_auth_result(*c, ok, now);
 }
 
 }  // namespace mote::broker

@@ -56,6 +56,23 @@ enum class CloseKind : std::uint8_t {
     Shutdown,  // broker shutdown: no Will
 };
 
+// A CONNECT waiting for its password check, and what the client sent after it
+// (processed in order once the check succeeds; dropped with the connection if not).
+struct PendingConnect {
+    std::uint8_t first_byte = 0;
+    std::vector<std::uint8_t> body;
+    std::vector<std::pair<std::uint8_t, std::vector<std::uint8_t>>> held;
+    std::size_t held_bytes = 0;
+};
+
+// At most this much is held behind a CONNECT being checked; more closes the
+// connection (a client that floods before its CONNACK).
+constexpr std::size_t kMaxHeldBytes = 1024 * 1024;
+
+// Access asked of the ACL (the values of auth::Access).
+constexpr std::uint8_t kAclRead = 1;
+constexpr std::uint8_t kAclWrite = 2;
+
 struct Connection {
     ConnectionId id = 0;
     PeerInfo peer;
@@ -85,6 +102,8 @@ struct Connection {
     std::unique_ptr<std::vector<std::string>> aliases;
     // Broker -> client Topic Aliases; allocated when the first one is given.
     std::unique_ptr<OutboundAliases> out_aliases;
+    // Set while the CONNECT's password is being checked (auth_hooks.cpp).
+    std::unique_ptr<PendingConnect> pending_connect;
 };
 
 enum class TimerKind : std::uint8_t { Session, Sys };
@@ -147,6 +166,8 @@ struct Engine::Impl {
     std::uint64_t timer_seq = 0;
     std::uint64_t assigned_ids = 0;
     bool shut_down = false;
+    bool any_acl = false;  // some listener has an ACL: the per-message checks run
+    std::shared_ptr<const auth::Security> security;  // null: config allow_anonymous only
 
     // Scratch buffers reused across calls (no allocation per message once warm).
     std::vector<std::uint8_t> enc;
@@ -229,6 +250,19 @@ struct Engine::Impl {
     void conn_timer(detail::Connection& c, Millis now);
     void session_timer(detail::Session& s, Millis now);
     void shutdown(Millis now);
+
+    // auth_hooks.cpp: authentication (CONNECT) and the ACL (PUBLISH, SUBSCRIBE, delivery, Will)
+    mqtt::Error anonymous_policy(const detail::Connection& c, const mqtt::Connect& p) const;
+    // True when the CONNECT was handed to the Io for a password check (or refused).
+    bool start_password_check(detail::Connection& c, std::uint8_t first_byte, mqtt::Bytes body,
+                              const mqtt::Connect& p, Millis now);
+    void hold_packet(detail::Connection& c, std::uint8_t first_byte, mqtt::Bytes body, Millis now);
+    void on_auth_result(detail::Connection& c, bool ok, Millis now);
+    void set_identity(detail::Session& s, const detail::Connection& c, const mqtt::Connect& p);
+    bool acl_allows(const detail::Session& s, std::string_view topic, std::uint8_t access) const;
+    bool acl_allows_subscribe(const detail::Session& s, mqtt::Bytes filter) const;
+    // 5.0: PUBACK/PUBREC 0x87; 3.1.1: acknowledged as usual and dropped.
+    void publish_denied(detail::Connection& c, const mqtt::Publish& p, std::string_view topic);
 
     // sys_topics.cpp
     void publish_sys(Millis now);

@@ -111,6 +111,13 @@ void Engine::Impl::publish_will(Session& s, Millis now) {
         // The Will's Message Expiry Interval counts from when it is published.
         w = Message::retimed(*w, now, now + Millis{s.will_expiry_s} * 1000);
     }
+    if (any_acl && !acl_allows(s, w->topic, detail::kAclWrite)) {
+        // As mosquitto: a Will goes out only if its client may publish to its topic.
+        if (log.enabled(LogLevel::Notice)) {
+            log.log(LogLevel::Notice, "will of client=%s denied by the ACL", s.client_id.c_str());
+        }
+        return;
+    }
     ++stats.messages_received;
     ++stats.publish_received_by_qos[w->qos];
     publish_message(w, now);

@@ -113,6 +113,10 @@ void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now)
         if (p.qos == 2 && !v5) s.incoming_qos2.insert(p.packet_id);
         return;
     }
+    if (any_acl && !acl_allows(s, topic, detail::kAclWrite)) {
+        publish_denied(c, p, topic);  // auth_hooks.cpp
+        return;
+    }
     if (!is_sys_topic(topic)) {
         // Clients cannot publish into $SYS: such messages are acknowledged and dropped.
         publish_message(make_message(p, topic, s.client_id, now), now);

@@ -80,6 +80,11 @@ struct Session {
     std::uint32_t will_expiry_s = 0;  // Will's Message Expiry Interval; 0: none
     mqtt::Version version = mqtt::Version::V3_1_1;
     bool drop_logged = false;  // one log line per burst of drops
+    // Who the client authenticated as, for the ACL: its user name (if any) and the
+    // listener it connected through (per-listener settings).
+    std::string username;
+    bool has_username = false;
+    std::size_t listener = 0;
 
     // Keyed by the whole filter as subscribed, "$share/g/f" included.
     std::map<std::string, SubRecord> subs;

@@ -48,6 +48,10 @@ void Engine::Impl::on_subscribe(Connection& c, const mqtt::Subscribe& p, Millis 
             codes.push_back(v5 ? static_cast<std::uint8_t>(Reason::TopicFilterInvalid) : 0x80);
             continue;
         }
+        if (any_acl && !acl_allows_subscribe(s, sf.filter)) {
+            codes.push_back(0x80);  // also in 5.0, not 0x87: see docs/security.md
+            continue;
+        }
         detail::SubEntry entry{&s, e.options.qos, e.options.no_local, e.options.retain_as_published, sub_id};
         const bool is_new = trie.add(view(sf.filter), sf.is_shared ? view(sf.group) : std::string_view{}, entry);
         if (is_new) ++stats.subscriptions;

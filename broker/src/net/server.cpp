@@ -251,6 +251,9 @@ void Server::on_accept(Listener& l, int status) {
     uv_tcp_nodelay(&c.tcp, 1);
     PeerInfo peer;
     peer.listener_port = l.cfg.port;
+    for (std::size_t i = 0; i < listeners_.size(); ++i) {
+        if (listeners_[i].get() == &l) peer.listener_index = i;  // per-listener security
+    }
     sockaddr_storage addr;
     int len = sizeof addr;
     if (uv_tcp_getpeername(&c.tcp, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
@@ -463,7 +466,6 @@ std::string engine_changes(const BrokerConfig& a, const BrokerConfig& b) {
             out += name;
         }
     };
-    note(a.allow_anonymous != b.allow_anonymous, "allow_anonymous");
     note(a.max_inflight_messages != b.max_inflight_messages, "max_inflight_messages");
     note(a.max_queued_messages != b.max_queued_messages, "max_queued_messages");
     note(a.max_queued_bytes != b.max_queued_bytes, "max_queued_bytes (engine queue; the net output cap was applied)");
@@ -495,6 +497,7 @@ void Server::reload() {
                  err.to_string().c_str());
         return;
     }
+    reload_security(fresh);  // password and ACL files; a bad file keeps the old ones
     std::string log_error;
     if (!log_.configure(fresh, log_error)) {
         log_.log(LogLevel::Error, "SIGHUP: log settings not applied: %s", log_error.c_str());

@@ -41,6 +41,7 @@
 #include "mote/broker/message.hpp"
 #include "mote/common/bytes.hpp"
 #include "mote/common/framer.hpp"
+#include "net/auth_worker.hpp"
 
 namespace mote::broker::http {
 class HttpServer;
@@ -187,6 +188,10 @@ public:
     SendResult send(ConnectionId id, mqtt::Bytes bytes) override;
     SendResult send_publish(ConnectionId id, mqtt::Bytes header, const MessagePtr& msg) override;
     void close(ConnectionId id) override;
+    // server_auth.cpp: password checks on the thread pool, and the security snapshot
+    // (password file, ACL) handed to the engine at start-up and on SIGHUP.
+    bool check_credentials(CredentialCheck&& check) override;
+    void set_security(std::shared_ptr<const auth::Security> security);
 
     // Limits, public for the logs and the docs.
     static constexpr std::size_t kReadBufferSize = 64 * 1024;
@@ -239,6 +244,7 @@ private:
     void maybe_finish();
     void close_server_handles();
     void reload();
+    void reload_security(const BrokerConfig& fresh);  // server_auth.cpp
     bool bind_listener(Listener& l, std::string& error);
     void refuse(Listener& l);
 
@@ -272,6 +278,7 @@ private:
     uv_signal_t sigint_{};
     uv_signal_t sigterm_{};
     uv_signal_t sighup_{};
+    std::unique_ptr<AuthWorker> auth_;  // created by the first password check
 };
 
 }  // namespace mote::broker::net

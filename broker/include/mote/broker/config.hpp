@@ -20,6 +20,15 @@ struct ListenerConfig {
     // Where the listener was declared, for error messages.
     std::string file;
     int line = 0;
+    // With per_listener_settings true: this listener's own security options
+    // (security_section: declared by a `listener` line, so they apply).
+    bool security_section = false;
+    std::string password_file;
+    std::string acl_file;
+    bool allow_anonymous = true;
+    bool allow_anonymous_given = false;
+    std::string password_file_where;  // "mote.conf:12", for errors about the file
+    std::string acl_file_where;
 };
 
 enum class LogLevel : std::uint8_t { Debug, Info, Notice, Warning, Error };
@@ -57,6 +66,14 @@ struct BrokerConfig {
     std::string http_dashboard_websocket_url;     // empty: the first websockets listener, same host
     std::string http_file;                        // where http_listener was given, for errors
     int http_line = 0;
+    // Security (docs/security.md). Unset allow_anonymous means false when a password
+    // file applies and true otherwise.
+    bool allow_anonymous_given = false;
+    std::string password_file;
+    std::string acl_file;
+    bool per_listener_settings = false;
+    std::string password_file_where;  // "mote.conf:12", for errors about the file
+    std::string acl_file_where;
 };
 
 struct ConfigError {

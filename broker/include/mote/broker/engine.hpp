@@ -20,6 +20,20 @@ namespace mote::broker {
 
 using ConnectionId = std::uint64_t;
 
+namespace auth {
+class PasswordFile;
+class Security;
+}  // namespace auth
+
+// A password check the engine hands to the Io (the net layer runs it on a worker
+// thread: hashing is slow on purpose and must not stall the event loop).
+struct CredentialCheck {
+    ConnectionId id = 0;
+    std::shared_ptr<const auth::PasswordFile> passwords;  // the file in force for the CONNECT
+    std::string username;
+    std::string password;  // the Io wipes it once checked
+};
+
 enum class SendResult : std::uint8_t {
     Ok,            // queued
     Backpressure,  // queued, but the connection's byte cap is reached: stop sending
@@ -40,11 +54,20 @@ public:
     // Flush what is queued, then close the socket. The engine will not use the id
     // again; the net layer still reports on_closed() when the socket is gone.
     virtual void close(ConnectionId id) = 0;
+    // Start checking `check` off the event loop and report the outcome later with
+    // Engine::on_auth_result(check.id, ...), also when the connection closed in the
+    // meantime (the engine then ignores it). False: this Io cannot check passwords,
+    // and the engine refuses the CONNECT at once.
+    virtual bool check_credentials(CredentialCheck&& check) {
+        (void)check;
+        return false;
+    }
 };
 
 struct PeerInfo {
     std::string address;  // "127.0.0.1:53412", for logs
     std::uint16_t listener_port = 0;
+    std::size_t listener_index = 0;  // position in BrokerConfig::listeners (per-listener security)
 };
 
 struct EngineStats {
@@ -114,6 +137,17 @@ public:
     const EngineStats& stats() const;
     // Walks every session: O(sessions). For metrics scrapes, not the data path.
     QueueStats queue_stats() const;
+
+    // Authentication and authorisation (docs/security.md): the password file, ACL
+    // and allow_anonymous of each listener. Without a call (or with null) the engine
+    // only applies the configuration's allow_anonymous. A new snapshot (SIGHUP)
+    // applies to the next CONNECT, PUBLISH, SUBSCRIBE and delivery, existing
+    // subscriptions included.
+    void set_security(std::shared_ptr<const auth::Security> security);
+    // The outcome of an Io::check_credentials(): the held CONNECT goes on (and the
+    // packets that arrived after it are processed in order) or is refused with
+    // CONNACK 0x86 (5.0) / 0x05 (3.1.1). Unknown or closed ids are ignored.
+    void on_auth_result(ConnectionId id, bool ok, Millis now);
 
 private:
     struct Impl;

@@ -115,6 +115,7 @@ Buf connect_pkt(const ConnectOpts& o) {
         flags = static_cast<std::uint8_t>(flags | 0x04 | (o.will_qos << 3) | (o.will_retain ? 0x20 : 0));
     }
     if (o.username) flags = static_cast<std::uint8_t>(flags | 0x80);
+    if (o.password) flags = static_cast<std::uint8_t>(flags | 0x40);
     w.u8(flags).u16(o.keepalive);
     if (o.level == 5) w.props(o.props);
     w.str(o.client_id);
@@ -123,6 +124,7 @@ Buf connect_pkt(const ConnectOpts& o) {
         w.str(o.will_topic).str(o.will_payload);
     }
     if (o.username) w.str(o.user);
+    if (o.password) w.str(o.pass);
     return packet(0x10, w.b);
 }
 

@@ -30,6 +30,12 @@ public:
     SendResult send(ConnectionId id, mqtt::Bytes bytes) override;
     SendResult send_publish(ConnectionId id, mqtt::Bytes header, const MessagePtr& msg) override;
     void close(ConnectionId id) override;
+    // Records the check (tests answer with Engine::on_auth_result); returns
+    // `accept_checks`.
+    bool check_credentials(CredentialCheck&& check) override {
+        checks.push_back(std::move(check));
+        return accept_checks;
+    }
 
     // Packets sent to `id` since the last clear(), in order.
     std::vector<Buf> sent(ConnectionId id) const;
@@ -39,6 +45,8 @@ public:
 
     std::vector<IoAction> actions;
     SendResult result = SendResult::Ok;  // what send/send_publish return
+    std::vector<CredentialCheck> checks;
+    bool accept_checks = true;
 };
 
 // A small byte writer for building packets.
@@ -70,6 +78,8 @@ struct ConnectOpts {
     Buf will_props;
     bool username = false;
     std::string user = "u";
+    bool password = false;
+    std::string pass = "p";
 };
 ConnectOpts co(std::uint8_t level, const std::string& client_id, bool clean = true);
 Buf connect_pkt(const ConnectOpts& o);
