@@ -33,6 +33,17 @@ const OptionSpec kOptions[] = {
     {"log_dest", false, false, "stderr, stdout, none or file PATH", &Parser::on_log_dest},
     {"log_type", false, false, "a log type", &Parser::on_log_type},
     {"include_dir", false, false, "a directory", &Parser::on_include_dir},
+    // TLS (config_tls.cpp).
+    {"certfile", true, true, "a PEM certificate file", &Parser::on_certfile},
+    {"keyfile", true, true, "a PEM private key file", &Parser::on_keyfile},
+    {"cafile", true, true, "a PEM CA certificate file", &Parser::on_cafile},
+    {"capath", true, true, "a directory of PEM CA certificates", &Parser::on_capath},
+    {"require_certificate", true, true, "true or false", &Parser::on_require_certificate},
+    {"use_identity_as_username", true, true, "true or false", &Parser::on_use_identity_as_username},
+    {"tls_version", true, true, "tlsv1.2", &Parser::on_tls_version},
+    {"ciphers", true, true, "mbedTLS cipher suite names separated by ':'", &Parser::on_ciphers},
+    {"tls_handshake_timeout", true, false, kInt, &Parser::on_tls_handshake_timeout},
+    {"max_tls_handshakes", true, false, kInt, &Parser::on_max_tls_handshakes},
 };
 
 struct Unsupported {
@@ -54,20 +65,12 @@ const Unsupported kUnsupported[] = {
     {"allow_zero_length_clientid", "client identifiers"},
     {"auto_id_prefix", "client identifiers"},
     {"clientid_prefixes", "client identifiers"},
-    {"use_identity_as_username", "TLS client certificates"},
     {"use_subject_as_username", "TLS client certificates"},
     {"use_username_as_clientid", "client identifiers"},
-    {"require_certificate", "TLS client certificates"},
     // TLS.
-    {"cafile", "TLS"},
-    {"capath", "TLS"},
-    {"certfile", "TLS"},
-    {"keyfile", "TLS"},
     {"crlfile", "TLS"},
-    {"ciphers", "TLS"},
     {"ciphers_tls1.3", "TLS"},
     {"dhparamfile", "TLS"},
-    {"tls_version", "TLS"},
     {"tls_engine", "TLS"},
     {"tls_engine_kpass_sha1", "TLS"},
     {"tls_keyform", "TLS"},

@@ -1,5 +1,7 @@
 #include "net/cli.hpp"
 
+#include "tls/tls_context.hpp"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -116,6 +118,11 @@ bool validate_for_net(const BrokerConfig& cfg, ConfigError& err) {
             err.line = l.line;
             err.option = "listener";  // the line is the listener's; protocol follows it
             err.message = "websockets listeners are not supported yet";
+            return false;
+        }
+        // Loads the certificates and keys once, so that --test-config and SIGHUP
+        // report a bad file with its line, as the parser does.
+        if (l.tls.enabled() && !tls::TlsContext::create(l, err)) {
             return false;
         }
     }

@@ -85,6 +85,7 @@ Server::Server(const BrokerConfig& cfg, Logger& log)
     hard_cap_ = 4 * soft_cap_;
     uv_timer_init(&loop_, &tick_timer_);
     uv_timer_init(&loop_, &linger_timer_);
+    uv_timer_init(&loop_, &handshake_timer_);
     uv_timer_init(&loop_, &shutdown_timer_);
     uv_check_init(&loop_, &check_);
     uv_idle_init(&loop_, &idle_);
@@ -93,6 +94,7 @@ Server::Server(const BrokerConfig& cfg, Logger& log)
     uv_signal_init(&loop_, &sighup_);
     for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&tick_timer_),
                            reinterpret_cast<uv_handle_t*>(&linger_timer_),
+                           reinterpret_cast<uv_handle_t*>(&handshake_timer_),
                            reinterpret_cast<uv_handle_t*>(&shutdown_timer_),
                            reinterpret_cast<uv_handle_t*>(&check_), reinterpret_cast<uv_handle_t*>(&idle_),
                            reinterpret_cast<uv_handle_t*>(&sigint_),
@@ -184,6 +186,14 @@ bool Server::listen(std::string& error) {
         l->server = this;
         l->cfg = lc;
         l->max_connections = lc.max_connections;
+        if (lc.tls.enabled()) {
+            ConfigError err;
+            l->tls = tls::TlsContext::create(lc, err);
+            if (!l->tls) {
+                error = err.to_string();
+                return false;
+            }
+        }
         listeners_.push_back(std::move(l));
         if (!bind_listener(*listeners_.back(), error)) {
             return false;
@@ -225,6 +235,10 @@ void Server::on_accept(Listener& l, int status) {
         refuse(l);
         return;
     }
+    if (l.tls && handshakes_ >= cfg_.max_tls_handshakes) {
+        refuse_tls(l);
+        return;
+    }
     auto owned = std::make_unique<Connection>();
     Connection& c = *owned;
     c.listener = &l;
@@ -254,10 +268,16 @@ void Server::on_accept(Listener& l, int status) {
         log_.log(LogLevel::Debug, "accept id=%llu peer=%s listener=%s", static_cast<unsigned long long>(c.id),
                  peer.address.c_str(), l.name.c_str());
     }
-    c.opened = true;
-    engine_->on_open(c.id, peer, now());
-    if (c.state != ConnState::Open) {
-        return;  // the engine closed it at once (e.g. a connection limit)
+    if (l.tls) {
+        // The engine sees the connection once the handshake is done (tls_io.cpp).
+        if (!start_tls(c, std::move(peer))) {
+            return;
+        }
+    } else {
+        open_engine(c, peer);
+        if (c.state != ConnState::Open) {
+            return;  // the engine closed it at once (e.g. a connection limit)
+        }
     }
     const int r = uv_read_start(
         reinterpret_cast<uv_stream_t*>(&c.tcp),
@@ -408,6 +428,7 @@ void Server::close_server_handles() {
     }
     for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&tick_timer_),
                            reinterpret_cast<uv_handle_t*>(&linger_timer_),
+                           reinterpret_cast<uv_handle_t*>(&handshake_timer_),
                            reinterpret_cast<uv_handle_t*>(&shutdown_timer_),
                            reinterpret_cast<uv_handle_t*>(&check_), reinterpret_cast<uv_handle_t*>(&idle_),
                            reinterpret_cast<uv_handle_t*>(&sigint_),

@@ -320,8 +320,8 @@ TEST(ConfigErrors, UnknownOptionWithoutValue) {
 }
 
 TEST(ConfigErrors, MosquittoOptionsNotSupportedYet) {
-    const char* names[] = {"password_file", "acl_file",    "cafile",   "certfile",
-                           "keyfile",       "persistence", "connection", "address",
+    const char* names[] = {"password_file", "acl_file",    "crlfile",  "dhparamfile",
+                           "tls_engine",    "persistence", "connection", "address",
                            "bridge_cafile", "auth_opt_db", "plugin_opt_x", "persistence_location",
                            "per_listener_settings", "psk_file", "topic"};
     for (const char* n : names) {
