@@ -146,8 +146,8 @@ bool Server::tls_handshake(Connection& c) {
     }
     ++stats_.tls_handshakes;
     link.peer.cert_identity = s.peer_common_name();
-    if (log_.enabled(LogLevel::Debug)) {
-        log_.log(LogLevel::Debug, "TLS handshake done id=%llu peer=%s %s %s identity='%s'",
+    if (log_.enabled(LogLevel::Info)) {
+        log_.log(LogLevel::Info, "TLS handshake done id=%llu peer=%s %s %s identity='%s'",
                  static_cast<unsigned long long>(c.id), link.peer.address.c_str(), s.version(), s.cipher(),
                  link.peer.cert_identity.c_str());
     }
