@@ -86,6 +86,10 @@ void Bench::build_template(Conn& c) {
 
 void Bench::queue(Conn& c, const std::uint8_t* data, std::size_t n) {
     c.out.insert(c.out.end(), data, data + n);
+    mark_dirty(c);
+}
+
+void Bench::mark_dirty(Conn& c) {
     if (!c.dirty) {
         c.dirty = true;
         dirty_.push_back(&c);
@@ -101,9 +105,25 @@ void Bench::queue_ack(Conn& c, mqtt::PacketType t, std::uint16_t id) {
 }
 
 void Bench::flush(Conn& c) {
-    if (c.writing || c.out.empty() || c.state == ConnState::Closed || !c.inited) return;
-    c.wbuf.swap(c.out);
-    c.out.clear();
+    const bool tls_out = c.tls && !c.tls->out.empty();
+    if (c.writing || (c.out.empty() && !tls_out) || c.state == ConnState::Closed || !c.inited) return;
+    if (c.tls) {
+        // Plaintext is encrypted once the handshake is done; the ciphertext is written.
+        if (c.tls->ready() && !c.out.empty()) {
+            const int r = c.tls->write(c.out.data(), c.out.size());
+            if (r != 0) {
+                fail(c, "TLS write failed");
+                return;
+            }
+            c.out.clear();
+        }
+        if (c.tls->out.empty()) return;
+        c.wbuf.swap(c.tls->out);
+        c.tls->out.clear();
+    } else {
+        c.wbuf.swap(c.out);
+        c.out.clear();
+    }
     uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(c.wbuf.data()), static_cast<unsigned>(c.wbuf.size()));
     c.writing = true;
     const int rc = uv_write(&c.wreq, reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1, [](uv_write_t* req, int status) {
@@ -123,10 +143,7 @@ void Bench::on_written(Conn& c, int status) {
         fail(c, uv_strerror(status));
         return;
     }
-    if (!c.out.empty() && !c.dirty) {
-        c.dirty = true;
-        dirty_.push_back(&c);
-    }
+    if (!c.out.empty() || (c.tls && !c.tls->out.empty())) mark_dirty(c);
 }
 
 // --- connection setup ------------------------------------------------------------
@@ -169,6 +186,14 @@ void Bench::on_connected(Conn& c, int status) {
         return;
     }
     c.state = ConnState::WaitConnack;
+    if (tls_) {
+        c.tls = std::make_unique<TlsClient>(*tls_);
+        if (c.tls->handshake() != 0) {
+            fail(c, "TLS handshake failed");
+            return;
+        }
+        mark_dirty(c);  // the ClientHello
+    }
     uv_read_start(
         reinterpret_cast<uv_stream_t*>(&c.tcp),
         [](uv_handle_t* h, size_t, uv_buf_t* buf) { *buf = conn_of(h).bench->read_buffer(); },
@@ -278,8 +303,39 @@ void Bench::on_read(Conn& c, ssize_t n, const uv_buf_t* buf) {
     if (n == 0) return;
     now_ = uv_hrtime();
     t_last_rx_ = now_;  // any packet from the broker is progress while draining
-    const auto* in = reinterpret_cast<const std::uint8_t*>(buf->base);
-    auto len = static_cast<std::size_t>(n);
+    const auto* data = reinterpret_cast<const std::uint8_t*>(buf->base);
+    if (c.tls) {
+        on_tls_bytes(c, data, static_cast<std::size_t>(n));
+    } else {
+        on_bytes(c, data, static_cast<std::size_t>(n));
+    }
+}
+
+void Bench::on_tls_bytes(Conn& c, const std::uint8_t* data, std::size_t n) {
+    c.tls->feed(data, n);
+    if (!c.tls->ready()) {
+        if (c.tls->handshake() != 0) {
+            fail(c, "TLS handshake failed");
+            return;
+        }
+        mark_dirty(c);  // handshake records, then the CONNECT queued at connect time
+        if (!c.tls->ready()) return;
+    }
+    if (plain_.size() < 16384) plain_.resize(16384);
+    for (;;) {
+        const int r = c.tls->read(plain_.data(), plain_.size());
+        if (r == 0) break;
+        if (r < 0) {
+            if (phase_ != Phase::Done) fail(c, "TLS read failed or closed by the broker");
+            return;
+        }
+        on_bytes(c, plain_.data(), static_cast<std::size_t>(r));
+        if (c.state == ConnState::Closed) return;
+    }
+}
+
+// Plaintext MQTT bytes from the broker.
+void Bench::on_bytes(Conn& c, const std::uint8_t* in, std::size_t len) {
     if (!c.rx.empty()) {
         c.rx.insert(c.rx.end(), in, in + len);
         in = c.rx.data();
@@ -680,6 +736,14 @@ int Bench::run() {
     // 1 ms pacing for fixed rates and connect storms, and the drain watchdog.
     uv_timer_start(&tick_, [](uv_timer_t* t) { static_cast<Bench*>(t->data)->on_tick(); }, 1, 1);
 
+    if (!o_.tls_cafile.empty()) {
+        tls_ = std::make_unique<TlsClientConfig>();
+        std::string error;
+        if (!tls_->load(o_.tls_cafile, error)) {
+            std::fprintf(stderr, "mote-bench: --tls: %s\n", error.c_str());
+            return 2;
+        }
+    }
     if (o_.broker_pid > 0) baseline_ = sample_process(o_.broker_pid);
     t_setup_ = uv_hrtime();
     now_ = t_setup_;

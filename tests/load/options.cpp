@@ -28,6 +28,8 @@ const char kUsage[] =
     "  --drain SEC         give up after SEC without any packet from the broker (5)\n"
     "  --time-limit SEC    hard stop (default: duration + drain + 60)\n"
     "  --broker-pid PID    sample the broker's RSS and CPU from /proc\n"
+    "  --tls CAFILE        connect over TLS 1.2 (mbedTLS), verifying the broker's\n"
+    "                      certificate against CAFILE (host name not checked)\n"
     "  --label TEXT        copied into the JSON line\n"
     "  --self-test         check the latency histogram and exit\n"
     "Exit status: 0 ok; 1 errors (loss at QoS 1/2, duplicates at QoS 2, reordering,\n"
@@ -121,6 +123,7 @@ bool parse_options(int argc, char** argv, Options& o) {
         if (std::strcmp(name, "--scenario") == 0) ok = parse_scenario(v, o.scenario);
         else if (std::strcmp(name, "--host") == 0) o.host = v;
         else if (std::strcmp(name, "--label") == 0) o.label = v;
+        else if (std::strcmp(name, "--tls") == 0) o.tls_cafile = v;
         else if (std::strcmp(name, "--mqtt") == 0) {
             if (std::strcmp(v, "3.1.1") == 0 || std::strcmp(v, "4") == 0) o.version = mqtt::Version::V3_1_1;
             else if (std::strcmp(v, "5") == 0 || std::strcmp(v, "5.0") == 0) o.version = mqtt::Version::V5;

@@ -110,6 +110,12 @@ bool TlsContext::load(const ListenerConfig& l, ConfigError& err) {
     mbedtls_ssl_conf_min_version(&conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_max_version(&conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_rng(&conf_, mbedtls_ctr_drbg_random, &drbg_);
+    // mbedTLS's default order starts with secp521r1, whose key exchange costs several
+    // times X25519's or P-256's; prefer the fast curves, as OpenSSL does.
+    static const mbedtls_ecp_group_id kCurves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                                   MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
+                                                   MBEDTLS_ECP_DP_NONE};
+    mbedtls_ssl_conf_curves(&conf_, kCurves);
     r = mbedtls_ssl_conf_own_cert(&conf_, &cert_, &key_);
     if (r != 0) {
         return fail_at(err, l, t.certfile_at, "certfile", "certificate not usable: " + error_text(r));
