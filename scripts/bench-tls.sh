@@ -13,7 +13,8 @@
 #    alternated A B A B. Skipped without a baseline.
 #
 # Prints one line per run (mote-bench's summary) and a median table at the end.
-# Environment: ROUNDS (3), DURATION (3 s per throughput run), CONNS (300).
+# Environment: ROUNDS (3), DURATION (3 s per throughput run), CONNS (300),
+# SKIP_TLS=1 (only the plain before/after runs).
 set -euo pipefail
 BUILD=${1:?usage: bench-tls.sh BUILD_DIR [BASELINE_MOTE_BROKER]}
 BASE=${2:-}
@@ -78,15 +79,23 @@ stop() {
 # run NAME BROKER_LABEL -- mote-bench args; records "NAME BROKER_LABEL VALUE".
 run() {
   local name=$1 who=$2; shift 3
-  local text value
+  local text value c0 c1
+  c0=$(awk '{print $14+$15}' "/proc/$PID/stat")
   text=$("$BENCH" --port "$PORT" --broker-pid "$PID" "$@" 2>&1 || true)
+  c1=$(awk '{print $14+$15}' "/proc/$PID/stat")
   if ! grep -q "result *OK" <<<"$text"; then
     log "$name $who: not OK:"; echo "$text" | grep -v '^JSON' >&2
     value=FAIL
   elif grep -q "^  connections" <<<"$text"; then
     value=$(sed -n 's/.*(\([0-9.]*\) conn\/s).*/\1/p' <<<"$text")
+    # Broker CPU (user+system) per connection, in microseconds (clock ticks of 10 ms).
+    echo "$name/broker-cpu-us-per-conn $who $(( (c1 - c0) * 10000 / CONNS ))" | tee -a "$RESULTS"
   else
     value=$(sed -n 's/^  delivered .*= \([0-9.]*\) msg\/s.*/\1/p' <<<"$text")
+    # Deliveries per broker CPU-second: steadier than msg/s on a shared machine.
+    local per_cpu
+    per_cpu=$(sed -n 's/^  broker .* \([0-9.]*\) deliveries per CPU-second.*/\1/p' <<<"$text")
+    [ -n "$per_cpu" ] && echo "$name/cpu-s $who $per_cpu" | tee -a "$RESULTS"
   fi
   echo "$name $who $value" | tee -a "$RESULTS"
 }
@@ -96,6 +105,7 @@ TPUT=(--payload 64 --duration "$DURATION" --window 16 --backlog 5000 --mqtt 3.1.
 for round in $(seq "$ROUNDS"); do
   log "round $round/$ROUNDS"
   for kind in ec rsa; do
+    [ "${SKIP_TLS:-0}" = 1 ] && break
     for who in mote mosquitto; do
       bin=$MOTE; [ "$who" = mosquitto ] && bin=$MOSQUITTO
       start "$who-$kind" "$bin" "$kind"
@@ -137,4 +147,4 @@ for name, by in rows.items():
         cells.append("%s %.0f%s" % (who, med, "" if len(nums) == len(vals) else " (%d FAIL)" % (len(vals) - len(nums))))
     print("%-22s %s" % (name, " | ".join(cells)))
 PY
-log "raw results: $RESULTS"
+log "raw results: $RESULTS; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
