@@ -58,7 +58,11 @@ void Server::on_read(Connection& c, ssize_t nread, const uv_buf_t* buf) {
     const Millis t = now();
     mqtt::Bytes in{reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)};
     if (c.tls != nullptr) {
-        tls_read(c, in, t);  // decrypts, then feed()
+        tls_read(c, in, t);  // decrypts, then plain_in()
+        return;
+    }
+    if (c.ws != nullptr) {
+        ws_read(c, in, t);  // unframes, then feed()
         return;
     }
     feed(c, in, t);
@@ -330,12 +334,12 @@ std::size_t Server::build_iov(const OutQueue& q, std::size_t skip) {
 // rest, which owns the queue until write_cb. Returns false if the socket failed
 // (the connection is then closed).
 bool Server::submit(Connection& c) {
-    if (c.tls != nullptr) {
-        if (!tls_encrypt(c)) {
+    if (c.tls != nullptr || c.ws != nullptr) {
+        if (!transform_output(c)) {
             return false;  // closed
         }
         if (c.out.empty()) {
-            return true;  // c.out now holds the ciphertext: none this time
+            return true;  // c.out now holds the transformed bytes: none this time
         }
     }
     auto* stream = reinterpret_cast<uv_stream_t*>(&c.tcp);
@@ -428,6 +432,9 @@ void Server::close(ConnectionId id) {
     }
     c->state = ConnState::Closing;
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+    if (c->ws != nullptr) {
+        ws_close(*c);  // a close frame after the output already queued
+    }
     if (c->tls != nullptr) {
         tls_close_notify(*c);  // after the output already queued
     }

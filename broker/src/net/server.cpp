@@ -177,11 +177,6 @@ bool Server::bind_listener(Listener& l, std::string& error) {
 
 bool Server::listen(std::string& error) {
     for (const ListenerConfig& lc : cfg_.listeners) {
-        if (lc.protocol != ListenerProtocol::Mqtt) {
-            error = lc.file + ":" + std::to_string(lc.line) +
-                    ": websockets listeners are not supported yet";
-            return false;
-        }
         auto l = std::make_unique<Listener>();
         l->server = this;
         l->cfg = lc;
@@ -268,11 +263,17 @@ void Server::on_accept(Listener& l, int status) {
         log_.log(LogLevel::Debug, "accept id=%llu peer=%s listener=%s", static_cast<unsigned long long>(c.id),
                  peer.address.c_str(), l.name.c_str());
     }
+    const bool websockets = l.cfg.protocol == ListenerProtocol::WebSockets;
+    if (websockets) {
+        start_ws(c, peer);  // the engine sees it after the upgrade (ws_io.cpp)
+    }
     if (l.tls) {
         // The engine sees the connection once the handshake is done (tls_io.cpp).
         if (!start_tls(c, std::move(peer))) {
             return;
         }
+    } else if (websockets) {
+        add_handshake_deadline(c);
     } else {
         open_engine(c, peer);
         if (c.state != ConnState::Open) {

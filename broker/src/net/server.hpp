@@ -42,6 +42,7 @@
 #include "mote/common/bytes.hpp"
 #include "mote/common/framer.hpp"
 #include "tls/tls_context.hpp"
+#include "ws/ws_session.hpp"
 
 namespace mote::broker::net {
 
@@ -129,6 +130,16 @@ struct TlsLink {
     bool notify_sent = false;
 };
 
+// The WebSocket side of a connection on a `protocol websockets` listener
+// (net/ws_io.cpp). MQTT output queued in Connection::out is framed at flush time
+// into `wire` (one binary frame per flush; payloads are not copied), which then
+// goes to TLS (wss) or to the socket.
+struct WsLink {
+    std::unique_ptr<ws::WsSession> session;
+    OutQueue wire;   // WebSocket bytes not yet encrypted / handed to the socket
+    PeerInfo peer;   // completed (TLS identity) before the engine sees it
+};
+
 struct Connection {
     uv_tcp_t tcp{};
     Listener* listener = nullptr;  // listener->server is the owning Server
@@ -146,6 +157,7 @@ struct Connection {
     WriteReq* write = nullptr;      // the one uv_write in flight, if any
     std::uint32_t flushed_ms = 0;   // loop time (low 32 bits) of the last full flush; 0: none
     std::unique_ptr<TlsLink> tls;   // null on a plain TCP connection
+    std::unique_ptr<WsLink> ws;     // null unless on a websockets listener
 
     Server& server() const { return *listener->server; }
     // Output not yet written: in `out` plus in `write`.
@@ -257,12 +269,23 @@ private:
     void tls_read(Connection& c, mqtt::Bytes in, Millis now);
     bool tls_handshake(Connection& c);
     void tls_handshake_over(Connection& c);
-    bool tls_encrypt(Connection& c);
     void tls_close_notify(Connection& c);
     void refuse_tls(Listener& l);
     static bool has_output(const Connection& c) {
-        return !c.out.empty() || (c.tls != nullptr && !c.tls->cipher.empty());
+        return !c.out.empty() || (c.tls != nullptr && !c.tls->cipher.empty()) ||
+               (c.ws != nullptr && !c.ws->wire.empty());
     }
+    // WebSockets (net/ws_io.cpp).
+    void start_ws(Connection& c, const PeerInfo& peer);
+    void plain_in(Connection& c, mqtt::Bytes in, Millis now);
+    void ws_read(Connection& c, mqtt::Bytes in, Millis now);
+    void ws_frame(Connection& c);
+    void ws_close(Connection& c);
+    bool tls_encrypt_from(Connection& c, OutQueue& in);
+    bool transform_output(Connection& c);
+    static void ws_sink(void* conn, mqtt::Bytes bytes);
+    static void ws_deliver(void* conn, mqtt::Bytes message);
+    void add_handshake_deadline(Connection& c);
 
     uv_loop_t loop_{};
     const BrokerConfig cfg_;  // the Engine keeps a reference to it

@@ -61,12 +61,7 @@ bool Server::start_tls(Connection& c, PeerInfo peer) {
     if (!tls_plain_) {
         tls_plain_.reset(new std::uint8_t[kTlsPlainSize]);
     }
-    handshake_deadlines_.emplace_back(c.id, now() + Millis{cfg_.tls_handshake_timeout} * 1000);
-    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&handshake_timer_)) && !handles_closed_) {
-        uv_timer_start(&handshake_timer_,
-                       [](uv_timer_t* h) { static_cast<Server*>(h->data)->on_handshake_sweep(); },
-                       kHandshakeSweepMs, kHandshakeSweepMs);
-    }
+    add_handshake_deadline(c);
     return true;
 }
 
@@ -101,7 +96,7 @@ void Server::tls_read(Connection& c, mqtt::Bytes in, Millis t) {
         tls::TlsSession::ReadEnd end = tls::TlsSession::ReadEnd::NeedMore;
         const std::size_t n = s.read(tls_plain_.get(), kTlsPlainSize, end);
         if (n > 0) {
-            feed(c, mqtt::Bytes{tls_plain_.get(), n}, t);
+            plain_in(c, mqtt::Bytes{tls_plain_.get(), n}, t);
             continue;
         }
         if (end == tls::TlsSession::ReadEnd::PeerClosed) {
@@ -151,7 +146,11 @@ bool Server::tls_handshake(Connection& c) {
                  static_cast<unsigned long long>(c.id), link.peer.address.c_str(), s.version(), s.cipher(),
                  link.peer.cert_identity.c_str());
     }
-    open_engine(c, link.peer);
+    if (c.ws != nullptr) {
+        c.ws->peer = link.peer;  // wss: the engine sees it after the WebSocket upgrade
+    } else {
+        open_engine(c, link.peer);
+    }
     return c.state == ConnState::Open;
 }
 
@@ -160,30 +159,57 @@ void Server::tls_handshake_over(Connection& c) {
     --handshakes_;
 }
 
-// Encrypts everything queued in `out` into the cipher queue, then swaps the two so
-// that submit() writes the ciphertext. False if mbedTLS failed (then closed).
-bool Server::tls_encrypt(Connection& c) {
+void Server::add_handshake_deadline(Connection& c) {
+    handshake_deadlines_.emplace_back(c.id, now() + Millis{cfg_.tls_handshake_timeout} * 1000);
+    if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&handshake_timer_)) && !handles_closed_) {
+        uv_timer_start(&handshake_timer_,
+                       [](uv_timer_t* h) { static_cast<Server*>(h->data)->on_handshake_sweep(); },
+                       kHandshakeSweepMs, kHandshakeSweepMs);
+    }
+}
+
+// Encrypts `in` (plaintext, or WebSocket frames for wss) into the cipher queue and
+// empties it. False if mbedTLS failed (the connection is then closed).
+bool Server::tls_encrypt_from(Connection& c, OutQueue& in) {
     TlsLink& link = *c.tls;
-    if (!c.out.empty()) {
-        const std::uint8_t* own = c.out.bytes.get();
-        for (const Piece& p : c.out.pieces) {
-            if (p.own != 0 && !link.session->write(mqtt::Bytes{own, p.own})) {
-                break;
-            }
-            own += p.own;
-            if (p.msg && !link.session->write(mqtt::Bytes{p.msg->payload.data(), p.len})) {
-                break;
-            }
+    if (in.empty()) {
+        return true;
+    }
+    const std::uint8_t* own = in.bytes.get();
+    bool ok = true;
+    for (const Piece& p : in.pieces) {
+        ok = (p.own == 0 || link.session->write(mqtt::Bytes{own, p.own})) &&
+             (!p.msg || link.session->write(mqtt::Bytes{p.msg->payload.data(), p.len}));
+        if (!ok) {
+            break;
         }
-        if (!link.session->failure().empty()) {
-            log_.log(LogLevel::Warning, "TLS error id=%llu: %s", static_cast<unsigned long long>(c.id),
-                     link.session->failure().c_str());
-            close_now(c);
+        own += p.own;
+    }
+    if (!ok) {
+        log_.log(LogLevel::Warning, "TLS error id=%llu: %s", static_cast<unsigned long long>(c.id),
+                 link.session->failure().c_str());
+        close_now(c);
+        return false;
+    }
+    in.reset(true);  // drops the MessagePtr references: the bytes are encrypted
+    return true;
+}
+
+// The output transforms, in order: MQTT bytes -> WebSocket frames -> TLS records.
+// Afterwards `out` holds the bytes for the socket. False if the connection closed.
+bool Server::transform_output(Connection& c) {
+    OutQueue* stage = &c.out;
+    if (c.ws != nullptr) {
+        ws_frame(c);
+        stage = &c.ws->wire;
+    }
+    if (c.tls != nullptr) {
+        if (!tls_encrypt_from(c, *stage)) {
             return false;
         }
-        c.out.reset(true);  // drops the MessagePtr references: the bytes are encrypted
+        stage = &c.tls->cipher;
     }
-    std::swap(c.out, link.cipher);
+    std::swap(c.out, *stage);
     return true;
 }
 
@@ -195,11 +221,8 @@ void Server::tls_close_notify(Connection& c) {
         return;
     }
     link.notify_sent = true;
-    if (!c.out.empty()) {
-        if (!tls_encrypt(c)) {
-            return;
-        }
-        std::swap(c.out, link.cipher);  // the ciphertext back into the cipher queue
+    if (!tls_encrypt_from(c, c.ws != nullptr ? c.ws->wire : c.out)) {
+        return;
     }
     link.session->close_notify();
 }
@@ -209,14 +232,16 @@ void Server::on_handshake_sweep() {
     std::vector<std::pair<ConnectionId, Millis>> keep;
     for (const auto& [id, deadline] : handshake_deadlines_) {
         Connection* c = find(id);
-        if (c == nullptr || c->state == ConnState::Closed || c->tls == nullptr || !c->tls->handshaking) {
+        // Done once the engine has the connection (TLS and WebSocket handshakes over).
+        if (c == nullptr || c->state == ConnState::Closed || c->opened) {
             continue;
         }
         if (t >= deadline) {
             ++stats_.tls_handshake_timeouts;
-            log_.log(LogLevel::Notice, "TLS handshake timeout id=%llu peer=%s: not finished in %u s, closing",
-                     static_cast<unsigned long long>(id), c->tls->peer.address.c_str(),
-                     cfg_.tls_handshake_timeout);
+            const bool tls = c->tls != nullptr && c->tls->handshaking;
+            log_.log(LogLevel::Notice, "%s handshake timeout id=%llu peer=%s: not finished in %u s, closing",
+                     tls ? "TLS" : "WebSocket", static_cast<unsigned long long>(id),
+                     (tls ? c->tls->peer : c->ws->peer).address.c_str(), cfg_.tls_handshake_timeout);
             close_now(*c);
             continue;
         }
