@@ -36,6 +36,10 @@ void Server::on_read(Connection& c, ssize_t nread, const uv_buf_t* buf) {
     if (nread == 0) {
         return;  // EAGAIN: nothing read
     }
+    if (c.ws != nullptr && c.ws->await_close) {
+        ws_closing_read(c, nread, buf);  // only the peer's close frame matters now
+        return;
+    }
     if (nread == UV_EOF) {
         // The peer finished sending; it may still read. What it was sent in this
         // batch (a CONNACK to "printf CONNECT | nc") goes out before the close.
@@ -418,7 +422,7 @@ void Server::after_drain(Connection& c) {
         engine_->on_writable(c.id, now());
         return;
     }
-    if (c.state == ConnState::Closing && !has_output(c)) {
+    if (c.state == ConnState::Closing && !has_output(c) && (c.ws == nullptr || !c.ws->await_close)) {
         begin_shutdown(c);
     }
 }
@@ -431,9 +435,11 @@ void Server::close(ConnectionId id) {
         return;
     }
     c->state = ConnState::Closing;
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
     if (c->ws != nullptr) {
         ws_close(*c);  // a close frame after the output already queued
+    }
+    if (c->ws == nullptr || !c->ws->await_close) {
+        uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
     }
     if (c->tls != nullptr) {
         tls_close_notify(*c);  // after the output already queued

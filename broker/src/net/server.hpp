@@ -138,6 +138,9 @@ struct WsLink {
     std::unique_ptr<ws::WsSession> session;
     OutQueue wire;   // WebSocket bytes not yet encrypted / handed to the socket
     PeerInfo peer;   // completed (TLS identity) before the engine sees it
+    // Closing: our close frame is out, reading continues until the peer's close
+    // frame (or EOF, or the linger timeout), then TCP closes (RFC 6455 §7.1.1).
+    bool await_close = false;
 };
 
 struct Connection {
@@ -281,6 +284,7 @@ private:
     void ws_read(Connection& c, mqtt::Bytes in, Millis now);
     void ws_frame(Connection& c);
     void ws_close(Connection& c);
+    void ws_closing_read(Connection& c, ssize_t nread, const uv_buf_t* buf);
     bool tls_encrypt_from(Connection& c, OutQueue& in);
     bool transform_output(Connection& c);
     static void ws_sink(void* conn, mqtt::Bytes bytes);

@@ -112,7 +112,27 @@ void Server::ws_close(Connection& c) {
         return;  // no upgrade: nothing framed to close
     }
     ws_frame(c);
-    w.session->close(1000);
+    // Plain ws waits for the peer's close frame; wss closes after close_notify
+    // (reading would need the TLS layer in the closing state too).
+    w.await_close = w.session->close(1000) && c.tls == nullptr;
+}
+
+void Server::ws_closing_read(Connection& c, ssize_t nread, const uv_buf_t* buf) {
+    WsLink& w = *c.ws;
+    const bool done = nread < 0 || c.state != ConnState::Closing ||
+                      w.session->drain(mqtt::Bytes{reinterpret_cast<const std::uint8_t*>(buf->base),
+                                                   static_cast<std::size_t>(nread)});
+    if (!done) {
+        return;
+    }
+    w.await_close = false;
+    if (c.state == ConnState::Closed) {
+        return;
+    }
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.tcp));
+    if (c.state == ConnState::Closing) {
+        after_drain(c);  // shuts down once the output is written
+    }
 }
 
 }  // namespace mote::broker::net

@@ -272,13 +272,25 @@ void WsSession::write_binary_header(std::size_t n) {
     sink_(user_, mqtt::Bytes{h, len});
 }
 
-void WsSession::close(std::uint16_t code) {
+bool WsSession::close(std::uint16_t code) {
     if (ctx_ == nullptr || state_ == State::Failed || wslay_event_get_close_sent(ctx_) != 0) {
-        return;
+        return false;
     }
     wslay_event_queue_close(ctx_, code, nullptr, 0);
     wslay_event_send(ctx_);
     state_ = State::Closing;
+    return wslay_event_get_close_received(ctx_) == 0;
+}
+
+bool WsSession::drain(mqtt::Bytes in) {
+    if (ctx_ == nullptr) {
+        return true;
+    }
+    view_ = in;
+    view_used_ = 0;
+    const int r = wslay_event_recv(ctx_);  // data messages are ignored by the caller now
+    view_ = mqtt::Bytes{};
+    return r != 0 || wslay_event_get_close_received(ctx_) != 0 || wslay_event_get_read_enabled(ctx_) == 0;
 }
 
 }  // namespace mote::broker::ws

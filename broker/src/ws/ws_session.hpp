@@ -58,8 +58,12 @@ public:
     // Writes `bytes` as one binary frame header; the caller writes the payload
     // (server frames are not masked, so the payload goes out unchanged).
     void write_binary_header(std::size_t payload_size);
-    // Queues a close frame (1000, or `code`) unless one was sent already.
-    void close(std::uint16_t code = 1000);
+    // Queues a close frame (1000, or `code`) unless one was sent already; true if it
+    // did and the peer's close frame is still to come (RFC 6455 §7.1.1: wait for it).
+    bool close(std::uint16_t code = 1000);
+    // After close(): reads frames only to find the peer's close frame; true once it
+    // came, or the stream is broken (stop waiting).
+    bool drain(mqtt::Bytes in);
 
 private:
     static ssize_t on_recv(wslay_event_context_ptr, uint8_t* buf, size_t len, int flags, void* self);
