@@ -13,7 +13,7 @@ PACKAGES=(
   libcpputest-dev libbenchmark-dev
   libpaho-mqttpp-dev libpaho-mqtt-dev
   mosquitto mosquitto-clients python3 python3-paho-mqtt
-  nodejs npm openssl
+  nodejs openssl
   # cross toolchains and emulation
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
   gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf
