@@ -13,8 +13,10 @@
 #    alternated A B A B. Skipped without a baseline.
 #
 # Prints one line per run (mote-bench's summary) and a median table at the end.
+# 3. WebSockets: fan-in QoS 0/1 and fan-out QoS 0 with mote-bench --ws against
+#    mote-broker and mosquitto's websockets listener, and mote over plain TCP.
 # Environment: ROUNDS (3), DURATION (3 s per throughput run), CONNS (300),
-# SKIP_TLS=1 (only the plain before/after runs).
+# SKIP_TLS=1, SKIP_WS=1 (leave those parts out).
 set -euo pipefail
 BUILD=${1:?usage: bench-tls.sh BUILD_DIR [BASELINE_MOTE_BROKER]}
 BASE=${2:-}
@@ -51,10 +53,18 @@ start() {  # $1 = label, $2 = binary, $3 = key kind (ec|rsa|plain)
   PORT=$(free_port)
   local conf=$OUT/$1.conf
   {
-    echo "listener $PORT 127.0.0.1"
-    if [ "$3" != plain ]; then
+    if [ "$3" = ws ]; then
+      # mosquitto 2.0.11 cannot start with only a websockets listener
+      # (eclipse-mosquitto/mosquitto#2284) and binds websockets to all interfaces.
+      [ "$1" = "${1#mote}" ] && echo "listener $(free_port) 127.0.0.1" && echo "listener $PORT"
+      [ "$1" != "${1#mote}" ] && echo "listener $PORT 127.0.0.1"
+      echo "protocol websockets"
+    elif [ "$3" != plain ]; then
+      echo "listener $PORT 127.0.0.1"
       echo "certfile $OUT/$3.crt"
       echo "keyfile $OUT/$3.key"
+    else
+      echo "listener $PORT 127.0.0.1"
     fi
     printf 'allow_anonymous true\nmax_connections -1\nmax_inflight_messages 20\nmax_queued_messages 1000000\n'
     printf 'log_type error\nlog_type warning\n'
@@ -117,6 +127,23 @@ for round in $(seq "$ROUNDS"); do
       stop
     done
   done
+  # MQTT over WebSockets against TCP (mote) and mosquitto's websockets listener.
+  if [ "${SKIP_WS:-0}" != 1 ]; then
+    for sc in "fan-in-q0|--scenario fan-in --pubs 8 --qos 0" "fan-in-q1|--scenario fan-in --pubs 8 --qos 1" \
+              "fan-out-q0|--scenario fan-out --subs 100 --qos 0"; do
+      for who in mote mosquitto; do
+        bin=$MOTE; [ "$who" = mosquitto ] && bin=$MOSQUITTO
+        start "$who-ws" "$bin" ws
+        # shellcheck disable=SC2086
+        run "ws-${sc%%|*}" "$who" -- --ws ${sc#*|} "${TPUT[@]}"
+        stop
+      done
+      start "mote-tcp" "$MOTE" plain
+      # shellcheck disable=SC2086
+      run "ws-${sc%%|*}" "mote-tcp" -- ${sc#*|} "${TPUT[@]}"
+      stop
+    done
+  fi
   if [ -n "$BASE" ]; then
     for who in before after; do
       bin=$MOTE; [ "$who" = before ] && bin=$BASE

@@ -51,6 +51,11 @@ struct Conn {
     bool dirty = false;
     bool inited = false;  // tcp has been uv_tcp_init'ed and must be uv_close'd
     std::unique_ptr<TlsClient> tls;  // --tls: plaintext `out` is encrypted at flush
+    // --ws: `out` is framed at flush once the upgrade is done; ws_in collects the
+    // 101 response and incomplete frames.
+    bool ws_up = false;
+    std::vector<std::uint8_t> ws_out;
+    std::vector<std::uint8_t> ws_in;
     // Publisher.
     std::uint64_t seq = 0;         // next sequence number == messages published
     unsigned inflight = 0;
@@ -91,6 +96,7 @@ public:
     void on_bytes(Conn& c, const std::uint8_t* in, std::size_t len);
     void on_tls_bytes(Conn& c, const std::uint8_t* in, std::size_t len);
     void mark_dirty(Conn& c);
+    void on_ws_bytes(Conn& c, const std::uint8_t* in, std::size_t len);
     void on_written(Conn& c, int status);
     void on_prepare();
     void on_tick();

@@ -28,6 +28,7 @@ const char kUsage[] =
     "  --drain SEC         give up after SEC without any packet from the broker (5)\n"
     "  --time-limit SEC    hard stop (default: duration + drain + 60)\n"
     "  --broker-pid PID    sample the broker's RSS and CPU from /proc\n"
+    "  --ws                MQTT over WebSockets (ws://, subprotocol mqtt; not with --tls)\n"
     "  --tls CAFILE        connect over TLS 1.2 (mbedTLS), verifying the broker's\n"
     "                      certificate against CAFILE (host name not checked)\n"
     "  --label TEXT        copied into the JSON line\n"
@@ -113,6 +114,10 @@ bool parse_options(int argc, char** argv, Options& o) {
         if (std::strcmp(name, "--help") == 0 || std::strcmp(name, "-h") == 0) {
             std::fputs(kUsage, stdout);
             std::exit(0);
+        }
+        if (std::strcmp(name, "--ws") == 0) {  // a flag without a value
+            o.ws = true;
+            continue;
         }
         if (i + 1 >= argc) {
             std::fprintf(stderr, "mote-bench: %s needs a value\n%s", name, kUsage);

@@ -33,6 +33,7 @@ struct Options {
     int broker_pid = 0;
     std::string label;                // free text copied into the JSON line
     std::string tls_cafile;           // --tls CAFILE: connect over TLS, verify against CAFILE
+    bool ws = false;                  // --ws: MQTT over WebSockets (subprotocol mqtt)
 };
 
 // Parses argv; on error prints a message and returns false. `--help` prints usage and
