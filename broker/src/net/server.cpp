@@ -463,6 +463,15 @@ bool same_listeners(const BrokerConfig& a, const BrokerConfig& b) {
         if (x.bind_address != y.bind_address || x.port != y.port || x.protocol != y.protocol) {
             return false;
         }
+        // TLS files and options are loaded at start-up only (docs/tls.md).
+        const TlsConfig& u = x.tls;
+        const TlsConfig& v = y.tls;
+        if (u.certfile != v.certfile || u.keyfile != v.keyfile || u.cafile != v.cafile || u.capath != v.capath ||
+            u.ciphers != v.ciphers || u.tls_version != v.tls_version ||
+            u.require_certificate != v.require_certificate ||
+            u.use_identity_as_username != v.use_identity_as_username) {
+            return false;
+        }
     }
     return true;
 }
@@ -489,6 +498,8 @@ std::string engine_changes(const BrokerConfig& a, const BrokerConfig& b) {
     note(a.max_topic_alias != b.max_topic_alias, "max_topic_alias");
     note(a.sys_interval != b.sys_interval, "sys_interval");
     note(a.connect_timeout != b.connect_timeout, "connect_timeout");
+    note(a.tls_handshake_timeout != b.tls_handshake_timeout, "tls_handshake_timeout");
+    note(a.max_tls_handshakes != b.max_tls_handshakes, "max_tls_handshakes");
     return out;
 }
 
@@ -523,8 +534,8 @@ void Server::reload() {
     log_.log(LogLevel::Notice, "SIGHUP: reloaded %s: applied log_dest, log_type, output cap %zu bytes%s",
              cfg_.config_file.c_str(), soft_cap_, listeners_same ? ", listener max_connections" : "");
     if (!listeners_same) {
-        log_.log(LogLevel::Warning, "SIGHUP: listener changes (addresses, ports, protocols, max_connections) "
-                 "need a restart and were not applied");
+        log_.log(LogLevel::Warning, "SIGHUP: listener changes (addresses, ports, protocols, TLS options, "
+                 "max_connections) need a restart and were not applied");
     }
     const std::string changed = engine_changes(cfg_, fresh);
     if (!changed.empty()) {
