@@ -315,6 +315,7 @@ private:
     std::uint32_t handshakes_ = 0;
     std::vector<std::pair<ConnectionId, Millis>> handshake_deadlines_;
     std::unique_ptr<std::uint8_t[]> tls_plain_;  // decrypted records, one at a time
+    std::unique_ptr<std::uint8_t[]> tls_stage_;  // plaintext gathered into records
     Millis next_tls_refusal_log_ = 0;
     std::uint64_t tls_refused_unlogged_ = 0;
 
