@@ -262,6 +262,23 @@ class TestTlsClients(TlsBrokerTest):
                 c.disconnect()
                 c.loop_stop()
 
+    def test_session_resumption(self):
+        """A client that comes back with its session ID skips the key exchange."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(cert("ca.crt"))
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(C4)
+                self.assertEqual(s.recv(4), b"\x20\x02\x00\x00")
+                session = s.session
+                self.assertFalse(s.session_reused)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
+                s.sendall(C4)
+                self.assertEqual(s.recv(4), b"\x20\x02\x00\x00")
+                self.assertTrue(s.session_reused, "the session was not resumed")
+
     def test_paho_cpp_ssl(self):
         prog = os.environ.get("MOTE_PAHO_TLS")
         self.assertTrue(prog and os.path.exists(prog), "paho_tls not built (libpaho-mqttpp-dev missing?)")

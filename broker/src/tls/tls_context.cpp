@@ -41,10 +41,12 @@ TlsContext::TlsContext() {
     mbedtls_x509_crt_init(&cert_);
     mbedtls_x509_crt_init(&ca_);
     mbedtls_pk_init(&key_);
+    mbedtls_ssl_cache_init(&cache_);
 }
 
 TlsContext::~TlsContext() {
     mbedtls_ssl_config_free(&conf_);
+    mbedtls_ssl_cache_free(&cache_);
     mbedtls_pk_free(&key_);
     mbedtls_x509_crt_free(&ca_);
     mbedtls_x509_crt_free(&cert_);
@@ -116,6 +118,9 @@ bool TlsContext::load(const ListenerConfig& l, ConfigError& err) {
                                                    MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
                                                    MBEDTLS_ECP_DP_NONE};
     mbedtls_ssl_conf_curves(&conf_, kCurves);
+    mbedtls_ssl_cache_set_max_entries(&cache_, kSessionCacheEntries);
+    mbedtls_ssl_cache_set_timeout(&cache_, kSessionCacheSeconds);
+    mbedtls_ssl_conf_session_cache(&conf_, &cache_, mbedtls_ssl_cache_get, mbedtls_ssl_cache_set);
     r = mbedtls_ssl_conf_own_cert(&conf_, &cert_, &key_);
     if (r != 0) {
         return fail_at(err, l, t.certfile_at, "certfile", "certificate not usable: " + error_text(r));

@@ -19,6 +19,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_cache.h>
 #include <mbedtls/x509_crt.h>
 
 #include <cstddef>
@@ -43,6 +44,12 @@ public:
     TlsContext& operator=(const TlsContext&) = delete;
 
     const mbedtls_ssl_config* config() const { return &conf_; }
+
+    // Session resumption: a client that reconnects within kSessionCacheSeconds with
+    // its session ID skips the key exchange. At most kSessionCacheEntries sessions
+    // are kept per listener (about 2 KB each, more with a client certificate).
+    static constexpr int kSessionCacheEntries = 1000;
+    static constexpr int kSessionCacheSeconds = 3600;
     bool use_identity_as_username() const { return use_identity_; }
 
 private:
@@ -55,6 +62,7 @@ private:
     mbedtls_x509_crt cert_;
     mbedtls_x509_crt ca_;
     mbedtls_pk_context key_;
+    mbedtls_ssl_cache_context cache_;  // session resumption (TLS 1.2 session IDs)
     std::vector<int> suites_;  // 0-terminated; mbedTLS keeps a pointer to it
     bool use_identity_ = false;
 };
