@@ -8,10 +8,12 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config clang libclang-rt-14-dev
   # libraries
   libuv1-dev libmbedtls-dev
+  libwslay-dev libhttp-parser-dev
   # tests and benchmarks
   libcpputest-dev libbenchmark-dev
   libpaho-mqttpp-dev libpaho-mqtt-dev
   mosquitto mosquitto-clients python3 python3-paho-mqtt
+  nodejs openssl
   # cross toolchains and emulation
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
   gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf

@@ -2,7 +2,7 @@
 """End-to-end tests of Mote's firmware client against a real broker.
 
   e2e.py host mote|mosquitto VERSION QOS   host client round trip (mote-e2e-client)
-  e2e.py host-tls mosquitto VERSION QOS    the same over TLS (mbedTLS port)
+  e2e.py host-tls mote|mosquitto VERSION QOS    the same over TLS (mbedTLS port)
   e2e.py mps2|mps2-v311                    mps2-an385 firmware in qemu-system-arm (5.0 / 3.1.1-only build)
   e2e.py arm|aarch64                       ARM Linux sensor under qemu-arm / qemu-aarch64
 
@@ -88,7 +88,16 @@ class Broker:
             log("NOTE: mote-broker is not built here; falling back to Debian mosquitto")
             kind = "mosquitto"
         self.kind = kind
-        if kind == "mote":
+        if kind == "mote" and tls:
+            # mote-broker's TLS listener (docs/tls.md) with the same throw-away files.
+            conf = os.path.join(self.tmp.name, "mote.conf")
+            self.cafile = make_certs(self.tmp.name)
+            with open(conf, "w") as f:
+                f.write("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n" % (
+                    self.port, self.cafile, os.path.join(self.tmp.name, "server.crt"),
+                    os.path.join(self.tmp.name, "server.key")))
+            cmd = [mote, "-c", conf]
+        elif kind == "mote":
             cmd = [mote, "-p", str(self.port)]
         else:
             conf = os.path.join(self.tmp.name, "mosquitto.conf")

@@ -86,6 +86,10 @@ void Bench::build_template(Conn& c) {
 
 void Bench::queue(Conn& c, const std::uint8_t* data, std::size_t n) {
     c.out.insert(c.out.end(), data, data + n);
+    mark_dirty(c);
+}
+
+void Bench::mark_dirty(Conn& c) {
     if (!c.dirty) {
         c.dirty = true;
         dirty_.push_back(&c);
@@ -101,9 +105,54 @@ void Bench::queue_ack(Conn& c, mqtt::PacketType t, std::uint16_t id) {
 }
 
 void Bench::flush(Conn& c) {
-    if (c.writing || c.out.empty() || c.state == ConnState::Closed || !c.inited) return;
-    c.wbuf.swap(c.out);
-    c.out.clear();
+    const bool tls_out = c.tls && !c.tls->out.empty();
+    if (c.writing || (c.out.empty() && !tls_out && c.ws_out.empty()) || c.state == ConnState::Closed || !c.inited) {
+        return;
+    }
+    if (o_.ws) {
+        // MQTT bytes become one masked binary frame once the upgrade is done. The
+        // mask key is 0 (any key is valid; unpredictable keys only matter against
+        // caching proxies), so the payload goes out unchanged.
+        if (c.ws_up && !c.out.empty()) {
+            const std::size_t n = c.out.size();
+            std::uint8_t h[14];
+            std::size_t len = 0;
+            h[len++] = 0x82;
+            if (n < 126) {
+                h[len++] = static_cast<std::uint8_t>(0x80 | n);
+            } else if (n <= 0xFFFF) {
+                h[len++] = 0x80 | 126;
+                h[len++] = static_cast<std::uint8_t>(n >> 8);
+                h[len++] = static_cast<std::uint8_t>(n);
+            } else {
+                h[len++] = 0x80 | 127;
+                for (int shift = 56; shift >= 0; shift -= 8) h[len++] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(n) >> shift);
+            }
+            for (int k = 0; k < 4; ++k) h[len++] = 0;
+            c.ws_out.insert(c.ws_out.end(), h, h + len);
+            c.ws_out.insert(c.ws_out.end(), c.out.begin(), c.out.end());
+            c.out.clear();
+        }
+        if (c.ws_out.empty()) return;
+        c.wbuf.swap(c.ws_out);
+        c.ws_out.clear();
+    } else if (c.tls) {
+        // Plaintext is encrypted once the handshake is done; the ciphertext is written.
+        if (c.tls->ready() && !c.out.empty()) {
+            const int r = c.tls->write(c.out.data(), c.out.size());
+            if (r != 0) {
+                fail(c, "TLS write failed");
+                return;
+            }
+            c.out.clear();
+        }
+        if (c.tls->out.empty()) return;
+        c.wbuf.swap(c.tls->out);
+        c.tls->out.clear();
+    } else {
+        c.wbuf.swap(c.out);
+        c.out.clear();
+    }
     uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(c.wbuf.data()), static_cast<unsigned>(c.wbuf.size()));
     c.writing = true;
     const int rc = uv_write(&c.wreq, reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1, [](uv_write_t* req, int status) {
@@ -123,10 +172,7 @@ void Bench::on_written(Conn& c, int status) {
         fail(c, uv_strerror(status));
         return;
     }
-    if (!c.out.empty() && !c.dirty) {
-        c.dirty = true;
-        dirty_.push_back(&c);
-    }
+    if (!c.out.empty() || (c.tls && !c.tls->out.empty()) || !c.ws_out.empty()) mark_dirty(c);
 }
 
 // --- connection setup ------------------------------------------------------------
@@ -169,6 +215,22 @@ void Bench::on_connected(Conn& c, int status) {
         return;
     }
     c.state = ConnState::WaitConnack;
+    if (tls_) {
+        c.tls = std::make_unique<TlsClient>(*tls_);
+        if (c.tls->handshake() != 0) {
+            fail(c, "TLS handshake failed");
+            return;
+        }
+        mark_dirty(c);  // the ClientHello
+    }
+    if (o_.ws) {
+        const std::string req = "GET /mqtt HTTP/1.1\r\nHost: " + o_.host +
+                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                                "Sec-WebSocket-Protocol: mqtt\r\n\r\n";
+        c.ws_out.assign(req.begin(), req.end());
+        mark_dirty(c);
+    }
     uv_read_start(
         reinterpret_cast<uv_stream_t*>(&c.tcp),
         [](uv_handle_t* h, size_t, uv_buf_t* buf) { *buf = conn_of(h).bench->read_buffer(); },
@@ -278,8 +340,86 @@ void Bench::on_read(Conn& c, ssize_t n, const uv_buf_t* buf) {
     if (n == 0) return;
     now_ = uv_hrtime();
     t_last_rx_ = now_;  // any packet from the broker is progress while draining
-    const auto* in = reinterpret_cast<const std::uint8_t*>(buf->base);
-    auto len = static_cast<std::size_t>(n);
+    const auto* data = reinterpret_cast<const std::uint8_t*>(buf->base);
+    if (c.tls) {
+        on_tls_bytes(c, data, static_cast<std::size_t>(n));
+    } else if (o_.ws) {
+        on_ws_bytes(c, data, static_cast<std::size_t>(n));
+    } else {
+        on_bytes(c, data, static_cast<std::size_t>(n));
+    }
+}
+
+void Bench::on_tls_bytes(Conn& c, const std::uint8_t* data, std::size_t n) {
+    c.tls->feed(data, n);
+    if (!c.tls->ready()) {
+        if (c.tls->handshake() != 0) {
+            fail(c, "TLS handshake failed");
+            return;
+        }
+        mark_dirty(c);  // handshake records, then the CONNECT queued at connect time
+        if (!c.tls->ready()) return;
+    }
+    if (plain_.size() < 16384) plain_.resize(16384);
+    for (;;) {
+        const int r = c.tls->read(plain_.data(), plain_.size());
+        if (r == 0) break;
+        if (r < 0) {
+            if (phase_ != Phase::Done) fail(c, "TLS read failed or closed by the broker");
+            return;
+        }
+        on_bytes(c, plain_.data(), static_cast<std::size_t>(r));
+        if (c.state == ConnState::Closed) return;
+    }
+}
+
+// --ws: the 101 response, then unmasked frames from the broker.
+void Bench::on_ws_bytes(Conn& c, const std::uint8_t* data, std::size_t n) {
+    c.ws_in.insert(c.ws_in.end(), data, data + n);
+    std::size_t off = 0;
+    if (!c.ws_up) {
+        static const char kEnd[] = "\r\n\r\n";
+        const auto it = std::search(c.ws_in.begin(), c.ws_in.end(), kEnd, kEnd + 4);
+        if (it == c.ws_in.end()) return;
+        if (c.ws_in.size() < 12 || std::memcmp(c.ws_in.data() + 9, "101", 3) != 0) {
+            fail(c, "WebSocket upgrade refused");
+            return;
+        }
+        c.ws_up = true;
+        off = static_cast<std::size_t>(it - c.ws_in.begin()) + 4;
+        mark_dirty(c);  // the CONNECT queued at connect time
+    }
+    while (c.state != ConnState::Closed) {
+        const std::size_t have = c.ws_in.size() - off;
+        if (have < 2) break;
+        const std::uint8_t* f = c.ws_in.data() + off;
+        std::size_t hdr = 2;
+        std::uint64_t len = f[1] & 0x7FU;
+        if (len == 126) {
+            if (have < 4) break;
+            len = (std::uint64_t{f[2]} << 8) | f[3];
+            hdr = 4;
+        } else if (len == 127) {
+            if (have < 10) break;
+            len = 0;
+            for (int k = 0; k < 8; ++k) len = (len << 8) | f[2 + k];
+            hdr = 10;
+        }
+        if (have - hdr < len) break;
+        const unsigned opcode = f[0] & 0x0FU;
+        if (opcode == 2 || opcode == 0) {
+            on_bytes(c, f + hdr, static_cast<std::size_t>(len));
+        } else if (opcode == 8) {
+            if (phase_ != Phase::Done) fail(c, "WebSocket close from the broker");
+            return;
+        }
+        off += hdr + static_cast<std::size_t>(len);
+    }
+    c.ws_in.erase(c.ws_in.begin(), c.ws_in.begin() + static_cast<std::ptrdiff_t>(off));
+}
+
+// Plaintext MQTT bytes from the broker.
+void Bench::on_bytes(Conn& c, const std::uint8_t* in, std::size_t len) {
     if (!c.rx.empty()) {
         c.rx.insert(c.rx.end(), in, in + len);
         in = c.rx.data();
@@ -680,6 +820,14 @@ int Bench::run() {
     // 1 ms pacing for fixed rates and connect storms, and the drain watchdog.
     uv_timer_start(&tick_, [](uv_timer_t* t) { static_cast<Bench*>(t->data)->on_tick(); }, 1, 1);
 
+    if (!o_.tls_cafile.empty()) {
+        tls_ = std::make_unique<TlsClientConfig>();
+        std::string error;
+        if (!tls_->load(o_.tls_cafile, error)) {
+            std::fprintf(stderr, "mote-bench: --tls: %s\n", error.c_str());
+            return 2;
+        }
+    }
     if (o_.broker_pid > 0) baseline_ = sample_process(o_.broker_pid);
     t_setup_ = uv_hrtime();
     now_ = t_setup_;

@@ -19,6 +19,7 @@
 #include "mote/common/protocol.hpp"
 #include "options.hpp"
 #include "procstat.hpp"
+#include "tls_client.hpp"
 
 namespace mote::bench {
 
@@ -49,6 +50,12 @@ struct Conn {
     bool writing = false;
     bool dirty = false;
     bool inited = false;  // tcp has been uv_tcp_init'ed and must be uv_close'd
+    std::unique_ptr<TlsClient> tls;  // --tls: plaintext `out` is encrypted at flush
+    // --ws: `out` is framed at flush once the upgrade is done; ws_in collects the
+    // 101 response and incomplete frames.
+    bool ws_up = false;
+    std::vector<std::uint8_t> ws_out;
+    std::vector<std::uint8_t> ws_in;
     // Publisher.
     std::uint64_t seq = 0;         // next sequence number == messages published
     unsigned inflight = 0;
@@ -86,6 +93,10 @@ public:
     // Called from libuv callbacks.
     void on_connected(Conn& c, int status);
     void on_read(Conn& c, ssize_t n, const uv_buf_t* buf);
+    void on_bytes(Conn& c, const std::uint8_t* in, std::size_t len);
+    void on_tls_bytes(Conn& c, const std::uint8_t* in, std::size_t len);
+    void mark_dirty(Conn& c);
+    void on_ws_bytes(Conn& c, const std::uint8_t* in, std::size_t len);
     void on_written(Conn& c, int status);
     void on_prepare();
     void on_tick();
@@ -132,6 +143,8 @@ private:
     std::vector<Conn*> subs_;
     std::vector<Conn*> dirty_;
     std::vector<std::uint8_t> rbuf_;
+    std::unique_ptr<TlsClientConfig> tls_;  // --tls
+    std::vector<std::uint8_t> plain_;       // decrypted bytes of one read
     std::string prefix_;
     Counters k_;
     Histogram lat_;

@@ -28,6 +28,9 @@ const char kUsage[] =
     "  --drain SEC         give up after SEC without any packet from the broker (5)\n"
     "  --time-limit SEC    hard stop (default: duration + drain + 60)\n"
     "  --broker-pid PID    sample the broker's RSS and CPU from /proc\n"
+    "  --ws                MQTT over WebSockets (ws://, subprotocol mqtt; not with --tls)\n"
+    "  --tls CAFILE        connect over TLS 1.2 (mbedTLS), verifying the broker's\n"
+    "                      certificate against CAFILE (host name not checked)\n"
     "  --label TEXT        copied into the JSON line\n"
     "  --self-test         check the latency histogram and exit\n"
     "Exit status: 0 ok; 1 errors (loss at QoS 1/2, duplicates at QoS 2, reordering,\n"
@@ -112,6 +115,10 @@ bool parse_options(int argc, char** argv, Options& o) {
             std::fputs(kUsage, stdout);
             std::exit(0);
         }
+        if (std::strcmp(name, "--ws") == 0) {  // a flag without a value
+            o.ws = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             std::fprintf(stderr, "mote-bench: %s needs a value\n%s", name, kUsage);
             return false;
@@ -121,6 +128,7 @@ bool parse_options(int argc, char** argv, Options& o) {
         if (std::strcmp(name, "--scenario") == 0) ok = parse_scenario(v, o.scenario);
         else if (std::strcmp(name, "--host") == 0) o.host = v;
         else if (std::strcmp(name, "--label") == 0) o.label = v;
+        else if (std::strcmp(name, "--tls") == 0) o.tls_cafile = v;
         else if (std::strcmp(name, "--mqtt") == 0) {
             if (std::strcmp(v, "3.1.1") == 0 || std::strcmp(v, "4") == 0) o.version = mqtt::Version::V3_1_1;
             else if (std::strcmp(v, "5") == 0 || std::strcmp(v, "5.0") == 0) o.version = mqtt::Version::V5;

@@ -32,6 +32,8 @@ struct Options {
     double time_limit = 0;            // hard limit in seconds; 0 = derived
     int broker_pid = 0;
     std::string label;                // free text copied into the JSON line
+    std::string tls_cafile;           // --tls CAFILE: connect over TLS, verify against CAFILE
+    bool ws = false;                  // --ws: MQTT over WebSockets (subprotocol mqtt)
 };
 
 // Parses argv; on error prints a message and returns false. `--help` prints usage and

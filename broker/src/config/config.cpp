@@ -623,6 +623,9 @@ bool Parser::finish() {
             }
         }
     }
+    if (!finish_tls(all)) {
+        return false;
+    }
     for (ListenerConfig& l : all) {
         cfg_.listeners.push_back(std::move(l));
     }

@@ -41,6 +41,17 @@ const OptionSpec kOptions[] = {
     {"password_file", true, true, "a file path", &Parser::on_password_file},
     {"acl_file", true, true, "a file path", &Parser::on_acl_file},
     {"per_listener_settings", true, false, "true or false", &Parser::on_per_listener_settings},
+    // TLS (config_tls.cpp).
+    {"certfile", true, true, "a PEM certificate file", &Parser::on_certfile},
+    {"keyfile", true, true, "a PEM private key file", &Parser::on_keyfile},
+    {"cafile", true, true, "a PEM CA certificate file", &Parser::on_cafile},
+    {"capath", true, true, "a directory of PEM CA certificates", &Parser::on_capath},
+    {"require_certificate", true, true, "true or false", &Parser::on_require_certificate},
+    {"use_identity_as_username", true, true, "true or false", &Parser::on_use_identity_as_username},
+    {"tls_version", true, true, "tlsv1.2", &Parser::on_tls_version},
+    {"ciphers", true, true, "mbedTLS cipher suite names separated by ':'", &Parser::on_ciphers},
+    {"tls_handshake_timeout", true, false, kInt, &Parser::on_tls_handshake_timeout},
+    {"max_tls_handshakes", true, false, kInt, &Parser::on_max_tls_handshakes},
 };
 
 struct Unsupported {
@@ -59,20 +70,12 @@ const Unsupported kUnsupported[] = {
     {"allow_zero_length_clientid", "client identifiers"},
     {"auto_id_prefix", "client identifiers"},
     {"clientid_prefixes", "client identifiers"},
-    {"use_identity_as_username", "TLS client certificates"},
     {"use_subject_as_username", "TLS client certificates"},
     {"use_username_as_clientid", "client identifiers"},
-    {"require_certificate", "TLS client certificates"},
     // TLS.
-    {"cafile", "TLS"},
-    {"capath", "TLS"},
-    {"certfile", "TLS"},
-    {"keyfile", "TLS"},
     {"crlfile", "TLS"},
-    {"ciphers", "TLS"},
     {"ciphers_tls1.3", "TLS"},
     {"dhparamfile", "TLS"},
-    {"tls_version", "TLS"},
     {"tls_engine", "TLS"},
     {"tls_engine_kpass_sha1", "TLS"},
     {"tls_keyform", "TLS"},

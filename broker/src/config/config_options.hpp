@@ -79,6 +79,17 @@ public:
     bool on_password_file(const Line& ln);
     bool on_acl_file(const Line& ln);
     bool on_per_listener_settings(const Line& ln);
+    // TLS (config_tls.cpp).
+    bool on_certfile(const Line& ln);
+    bool on_keyfile(const Line& ln);
+    bool on_cafile(const Line& ln);
+    bool on_capath(const Line& ln);
+    bool on_require_certificate(const Line& ln);
+    bool on_use_identity_as_username(const Line& ln);
+    bool on_tls_version(const Line& ln);
+    bool on_ciphers(const Line& ln);
+    bool on_tls_handshake_timeout(const Line& ln);
+    bool on_max_tls_handshakes(const Line& ln);
 
 private:
     bool dispatch(const Line& ln);
@@ -89,6 +100,10 @@ private:
     bool one_arg(const Line& ln, const char* expects);
     bool number(const Line& ln, std::uint64_t lo, std::uint64_t hi, std::uint64_t& out);
     bool boolean(const Line& ln, bool& out);
+    // TLS (config_tls.cpp): the current listener section for a TLS option, or an error.
+    TlsConfig* tls_section(const Line& ln);
+    bool tls_path(const Line& ln, std::string& out, OptionOrigin& at);
+    bool finish_tls(const std::vector<ListenerConfig>& all);
 
     BrokerConfig& cfg_;
     ConfigError& err_;

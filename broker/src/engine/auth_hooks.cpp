@@ -21,6 +21,12 @@ auth::AclIdentity identity(const Session& s) {
     return auth::AclIdentity{s.client_id, s.username, s.has_username};
 }
 
+// A TLS listener with use_identity_as_username: the client certificate's subject CN,
+// verified in the handshake, is the client's user name (docs/tls.md).
+bool cert_is_username(const Connection& c) {
+    return c.peer.use_identity_as_username && !c.peer.cert_identity.empty();
+}
+
 }  // namespace
 
 void Engine::set_security(std::shared_ptr<const auth::Security> security) {
@@ -34,7 +40,7 @@ void Engine::set_security(std::shared_ptr<const auth::Security> security) {
 
 mqtt::Error Engine::Impl::anonymous_policy(const Connection& c, const mqtt::Connect& p) const {
     const bool allow = security ? security->for_listener(c.peer.listener_index).allow_anonymous : cfg.allow_anonymous;
-    if (!allow && !p.has_username) {
+    if (!allow && !p.has_username && !cert_is_username(c)) {
         // mosquitto answers 0x87 Not authorized (3.1.1: 0x05) here.
         return {Reason::NotAuthorized, "anonymous client refused"};
     }
@@ -43,7 +49,9 @@ mqtt::Error Engine::Impl::anonymous_policy(const Connection& c, const mqtt::Conn
 
 bool Engine::Impl::start_password_check(Connection& c, std::uint8_t first_byte, mqtt::Bytes body,
                                         const mqtt::Connect& p, Millis now) {
-    if (!security || !p.has_username) return false;
+    // use_identity_as_username: the verified client certificate is the credential,
+    // the CONNECT's user name and password are not checked (as in mosquitto).
+    if (!security || !p.has_username || cert_is_username(c)) return false;
     const auth::ListenerSecurity& ls = security->for_listener(c.peer.listener_index);
     if (!ls.passwords) return false;  // no password file: a user name is enough (as mosquitto)
     CredentialCheck check;
@@ -110,8 +118,14 @@ void Engine::Impl::on_auth_result(Connection& c, bool ok, Millis now) {
 }
 
 void Engine::Impl::set_identity(Session& s, const Connection& c, const mqtt::Connect& p) {
-    s.has_username = p.has_username;
-    s.username.assign(p.has_username ? view(p.username) : std::string_view());
+    if (cert_is_username(c)) {
+        // The certificate's CN replaces the CONNECT's user name for the ACL (%u, user).
+        s.has_username = true;
+        s.username = c.peer.cert_identity;
+    } else {
+        s.has_username = p.has_username;
+        s.username.assign(p.has_username ? view(p.username) : std::string_view());
+    }
     s.listener = c.peer.listener_index;
 }
 

@@ -1,5 +1,7 @@
 #include "net/cli.hpp"
 
+#include "tls/tls_context.hpp"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -111,11 +113,9 @@ void apply_cli(const CliOptions& cli, BrokerConfig& cfg) {
 
 bool validate_for_net(const BrokerConfig& cfg, ConfigError& err) {
     for (const ListenerConfig& l : cfg.listeners) {
-        if (l.protocol == ListenerProtocol::WebSockets) {
-            err.file = l.file;
-            err.line = l.line;
-            err.option = "listener";  // the line is the listener's; protocol follows it
-            err.message = "websockets listeners are not supported yet";
+        // Loads the certificates and keys once, so that --test-config and SIGHUP
+        // report a bad file with its line, as the parser does.
+        if (l.tls.enabled() && !tls::TlsContext::create(l, err)) {
             return false;
         }
     }

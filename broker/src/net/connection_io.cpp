@@ -36,6 +36,10 @@ void Server::on_read(Connection& c, ssize_t nread, const uv_buf_t* buf) {
     if (nread == 0) {
         return;  // EAGAIN: nothing read
     }
+    if (c.ws != nullptr && c.ws->await_close) {
+        ws_closing_read(c, nread, buf);  // only the peer's close frame matters now
+        return;
+    }
     if (nread == UV_EOF) {
         // The peer finished sending; it may still read. What it was sent in this
         // batch (a CONNACK to "printf CONNECT | nc") goes out before the close.
@@ -57,6 +61,19 @@ void Server::on_read(Connection& c, ssize_t nread, const uv_buf_t* buf) {
     }
     const Millis t = now();
     mqtt::Bytes in{reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)};
+    if (c.tls != nullptr) {
+        tls_read(c, in, t);  // decrypts, then plain_in()
+        return;
+    }
+    if (c.ws != nullptr) {
+        ws_read(c, in, t);  // unframes, then feed()
+        return;
+    }
+    feed(c, in, t);
+}
+
+// Plaintext MQTT bytes in: frames them into packets for the engine.
+void Server::feed(Connection& c, mqtt::Bytes in, Millis t) {
     if (c.partial_len > 0) {
         const std::size_t used = feed_partial(c, in, t);
         in = in.from(used);
@@ -321,6 +338,14 @@ std::size_t Server::build_iov(const OutQueue& q, std::size_t skip) {
 // rest, which owns the queue until write_cb. Returns false if the socket failed
 // (the connection is then closed).
 bool Server::submit(Connection& c) {
+    if (c.tls != nullptr || c.ws != nullptr) {
+        if (!transform_output(c)) {
+            return false;  // closed
+        }
+        if (c.out.empty()) {
+            return true;  // c.out now holds the transformed bytes: none this time
+        }
+    }
     auto* stream = reinterpret_cast<uv_stream_t*>(&c.tcp);
     const std::size_t total = build_iov(c.out, 0);
     const int r = uv_try_write(stream, iov_.data(), static_cast<unsigned>(iov_.size()));
@@ -363,7 +388,7 @@ void Server::flush(Connection& c) {
         return;
     }
     // One write in flight at a time: what is queued meanwhile goes out from write_cb.
-    if (c.write == nullptr && !c.out.empty() && !submit(c)) {
+    if (c.write == nullptr && has_output(c) && !submit(c)) {
         return;
     }
     after_drain(c);
@@ -382,7 +407,7 @@ void Server::on_write_done(WriteReq* w, int status) {
         close_now(c);  // no-op when the handle is already closing (UV_ECANCELED)
         return;
     }
-    if (!c.out.empty()) {
+    if (has_output(c)) {
         mark_dirty(c);
         return;
     }
@@ -397,7 +422,7 @@ void Server::after_drain(Connection& c) {
         engine_->on_writable(c.id, now());
         return;
     }
-    if (c.state == ConnState::Closing && c.out.empty()) {
+    if (c.state == ConnState::Closing && !has_output(c) && (c.ws == nullptr || !c.ws->await_close)) {
         begin_shutdown(c);
     }
 }
@@ -410,7 +435,15 @@ void Server::close(ConnectionId id) {
         return;
     }
     c->state = ConnState::Closing;
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+    if (c->ws != nullptr) {
+        ws_close(*c);  // a close frame after the output already queued
+    }
+    if (c->ws == nullptr || !c->ws->await_close) {
+        uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+    }
+    if (c->tls != nullptr) {
+        tls_close_notify(*c);  // after the output already queued
+    }
     c->partial.reset();
     c->partial_len = 0;
     c->partial_cap = 0;
@@ -464,6 +497,9 @@ void Server::on_conn_closed(Connection& c) {
     const ConnectionId id = c.id;
     const bool opened = c.opened;
     --c.listener->connections;
+    if (c.tls != nullptr && c.tls->handshaking) {
+        --handshakes_;
+    }
     std::unique_ptr<Connection> owned = std::move(conns_[id]);
     conns_.erase(id);
     // Exactly once per connection: this is the only place, and the handle closes once.

@@ -87,6 +87,7 @@ Server::Server(const BrokerConfig& cfg, Logger& log)
     hard_cap_ = 4 * soft_cap_;
     uv_timer_init(&loop_, &tick_timer_);
     uv_timer_init(&loop_, &linger_timer_);
+    uv_timer_init(&loop_, &handshake_timer_);
     uv_timer_init(&loop_, &shutdown_timer_);
     uv_check_init(&loop_, &check_);
     uv_idle_init(&loop_, &idle_);
@@ -95,6 +96,7 @@ Server::Server(const BrokerConfig& cfg, Logger& log)
     uv_signal_init(&loop_, &sighup_);
     for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&tick_timer_),
                            reinterpret_cast<uv_handle_t*>(&linger_timer_),
+                           reinterpret_cast<uv_handle_t*>(&handshake_timer_),
                            reinterpret_cast<uv_handle_t*>(&shutdown_timer_),
                            reinterpret_cast<uv_handle_t*>(&check_), reinterpret_cast<uv_handle_t*>(&idle_),
                            reinterpret_cast<uv_handle_t*>(&sigint_),
@@ -177,15 +179,18 @@ bool Server::bind_listener(Listener& l, std::string& error) {
 
 bool Server::listen(std::string& error) {
     for (const ListenerConfig& lc : cfg_.listeners) {
-        if (lc.protocol != ListenerProtocol::Mqtt) {
-            error = lc.file + ":" + std::to_string(lc.line) +
-                    ": websockets listeners are not supported yet";
-            return false;
-        }
         auto l = std::make_unique<Listener>();
         l->server = this;
         l->cfg = lc;
         l->max_connections = lc.max_connections;
+        if (lc.tls.enabled()) {
+            ConfigError err;
+            l->tls = tls::TlsContext::create(lc, err);
+            if (!l->tls) {
+                error = err.to_string();
+                return false;
+            }
+        }
         listeners_.push_back(std::move(l));
         if (!bind_listener(*listeners_.back(), error)) {
             return false;
@@ -231,6 +236,10 @@ void Server::on_accept(Listener& l, int status) {
         refuse(l);
         return;
     }
+    if (l.tls && handshakes_ >= cfg_.max_tls_handshakes) {
+        refuse_tls(l);
+        return;
+    }
     auto owned = std::make_unique<Connection>();
     Connection& c = *owned;
     c.listener = &l;
@@ -263,10 +272,22 @@ void Server::on_accept(Listener& l, int status) {
         log_.log(LogLevel::Debug, "accept id=%llu peer=%s listener=%s", static_cast<unsigned long long>(c.id),
                  peer.address.c_str(), l.name.c_str());
     }
-    c.opened = true;
-    engine_->on_open(c.id, peer, now());
-    if (c.state != ConnState::Open) {
-        return;  // the engine closed it at once (e.g. a connection limit)
+    const bool websockets = l.cfg.protocol == ListenerProtocol::WebSockets;
+    if (websockets) {
+        start_ws(c, peer);  // the engine sees it after the upgrade (ws_io.cpp)
+    }
+    if (l.tls) {
+        // The engine sees the connection once the handshake is done (tls_io.cpp).
+        if (!start_tls(c, std::move(peer))) {
+            return;
+        }
+    } else if (websockets) {
+        add_handshake_deadline(c);
+    } else {
+        open_engine(c, peer);
+        if (c.state != ConnState::Open) {
+            return;  // the engine closed it at once (e.g. a connection limit)
+        }
     }
     const int r = uv_read_start(
         reinterpret_cast<uv_stream_t*>(&c.tcp),
@@ -419,6 +440,7 @@ void Server::close_server_handles() {
     }
     for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&tick_timer_),
                            reinterpret_cast<uv_handle_t*>(&linger_timer_),
+                           reinterpret_cast<uv_handle_t*>(&handshake_timer_),
                            reinterpret_cast<uv_handle_t*>(&shutdown_timer_),
                            reinterpret_cast<uv_handle_t*>(&check_), reinterpret_cast<uv_handle_t*>(&idle_),
                            reinterpret_cast<uv_handle_t*>(&sigint_),
@@ -452,6 +474,15 @@ bool same_listeners(const BrokerConfig& a, const BrokerConfig& b) {
         if (x.bind_address != y.bind_address || x.port != y.port || x.protocol != y.protocol) {
             return false;
         }
+        // TLS files and options are loaded at start-up only (docs/tls.md).
+        const TlsConfig& u = x.tls;
+        const TlsConfig& v = y.tls;
+        if (u.certfile != v.certfile || u.keyfile != v.keyfile || u.cafile != v.cafile || u.capath != v.capath ||
+            u.ciphers != v.ciphers || u.tls_version != v.tls_version ||
+            u.require_certificate != v.require_certificate ||
+            u.use_identity_as_username != v.use_identity_as_username) {
+            return false;
+        }
     }
     return true;
 }
@@ -480,6 +511,8 @@ std::string engine_changes(const BrokerConfig& a, const BrokerConfig& b) {
     note(a.http_port != b.http_port || a.http_bind_address != b.http_bind_address ||
              a.http_dashboard != b.http_dashboard || a.http_dashboard_websocket_url != b.http_dashboard_websocket_url,
          "http_listener/http_dashboard/http_dashboard_websocket_url");
+    note(a.tls_handshake_timeout != b.tls_handshake_timeout, "tls_handshake_timeout");
+    note(a.max_tls_handshakes != b.max_tls_handshakes, "max_tls_handshakes");
     return out;
 }
 
@@ -515,8 +548,8 @@ void Server::reload() {
     log_.log(LogLevel::Notice, "SIGHUP: reloaded %s: applied log_dest, log_type, output cap %zu bytes%s",
              cfg_.config_file.c_str(), soft_cap_, listeners_same ? ", listener max_connections" : "");
     if (!listeners_same) {
-        log_.log(LogLevel::Warning, "SIGHUP: listener changes (addresses, ports, protocols, max_connections) "
-                 "need a restart and were not applied");
+        log_.log(LogLevel::Warning, "SIGHUP: listener changes (addresses, ports, protocols, TLS options, "
+                 "max_connections) need a restart and were not applied");
     }
     const std::string changed = engine_changes(cfg_, fresh);
     if (!changed.empty()) {

@@ -46,6 +46,8 @@
 namespace mote::broker::http {
 class HttpServer;
 }
+#include "tls/tls_context.hpp"
+#include "ws/ws_session.hpp"
 
 namespace mote::broker::net {
 
@@ -112,6 +114,7 @@ struct Listener {
     std::uint32_t max_connections = 0;  // 0: unlimited; reloadable
     std::uint32_t connections = 0;
     bool open = false;  // uv_tcp_init done (needs uv_close)
+    std::unique_ptr<tls::TlsContext> tls;  // set on a TLS listener (certfile given)
 };
 
 enum class ConnState : std::uint8_t {
@@ -119,6 +122,30 @@ enum class ConnState : std::uint8_t {
     Closing,       // Io::close(): no more reads; flushing the queue
     ShuttingDown,  // queue submitted, uv_shutdown in progress
     Closed,        // uv_close called; erased in close_cb
+};
+
+// The TLS side of a connection on a TLS listener (net/tls_io.cpp). Plaintext
+// output is queued in Connection::out as on a plain connection; at flush time it is
+// encrypted into `cipher`, which then takes its place for the writev.
+struct TlsLink {
+    std::unique_ptr<tls::TlsSession> session;
+    OutQueue cipher;             // ciphertext not yet handed to the socket
+    PeerInfo peer;               // completed (certificate identity) after the handshake
+    bool handshaking = true;     // counted in Server::handshakes_ while true
+    bool notify_sent = false;
+};
+
+// The WebSocket side of a connection on a `protocol websockets` listener
+// (net/ws_io.cpp). MQTT output queued in Connection::out is framed at flush time
+// into `wire` (one binary frame per flush; payloads are not copied), which then
+// goes to TLS (wss) or to the socket.
+struct WsLink {
+    std::unique_ptr<ws::WsSession> session;
+    OutQueue wire;   // WebSocket bytes not yet encrypted / handed to the socket
+    PeerInfo peer;   // completed (TLS identity) before the engine sees it
+    // Closing: our close frame is out, reading continues until the peer's close
+    // frame (or EOF, or the linger timeout), then TCP closes (RFC 6455 §7.1.1).
+    bool await_close = false;
 };
 
 struct Connection {
@@ -137,6 +164,8 @@ struct Connection {
     OutQueue out;                   // not yet handed to the socket
     WriteReq* write = nullptr;      // the one uv_write in flight, if any
     std::uint32_t flushed_ms = 0;   // loop time (low 32 bits) of the last full flush; 0: none
+    std::unique_ptr<TlsLink> tls;   // null on a plain TCP connection
+    std::unique_ptr<WsLink> ws;     // null unless on a websockets listener
 
     Server& server() const { return *listener->server; }
     // Output not yet written: in `out` plus in `write`.
@@ -148,6 +177,10 @@ struct NetStats {
     std::uint64_t refused = 0;           // over a listener's max_connections
     std::uint64_t slow_disconnects = 0;  // output over the hard cap
     std::uint64_t forced_closes = 0;     // peer did not take the last bytes in time
+    std::uint64_t tls_handshakes = 0;          // completed
+    std::uint64_t tls_handshake_failures = 0;  // bad certificate, garbage, ...
+    std::uint64_t tls_handshake_timeouts = 0;  // not finished within tls_handshake_timeout
+    std::uint64_t tls_refused = 0;             // over max_tls_handshakes
 };
 
 class Server final : public Io {
@@ -215,6 +248,7 @@ public:
     void on_shutdown_timeout();
     void on_signal(int signum);
     uv_buf_t read_buffer();
+    void on_handshake_sweep();
 
 private:
     Millis now();
@@ -247,6 +281,31 @@ private:
     void reload_security(const BrokerConfig& fresh);  // server_auth.cpp
     bool bind_listener(Listener& l, std::string& error);
     void refuse(Listener& l);
+    // TLS (net/tls_io.cpp).
+    void feed(Connection& c, mqtt::Bytes in, Millis now);
+    void open_engine(Connection& c, const PeerInfo& peer);
+    bool start_tls(Connection& c, PeerInfo peer);
+    void tls_read(Connection& c, mqtt::Bytes in, Millis now);
+    bool tls_handshake(Connection& c);
+    void tls_handshake_over(Connection& c);
+    void tls_close_notify(Connection& c);
+    void refuse_tls(Listener& l);
+    static bool has_output(const Connection& c) {
+        return !c.out.empty() || (c.tls != nullptr && !c.tls->cipher.empty()) ||
+               (c.ws != nullptr && !c.ws->wire.empty());
+    }
+    // WebSockets (net/ws_io.cpp).
+    void start_ws(Connection& c, const PeerInfo& peer);
+    void plain_in(Connection& c, mqtt::Bytes in, Millis now);
+    void ws_read(Connection& c, mqtt::Bytes in, Millis now);
+    void ws_frame(Connection& c);
+    void ws_close(Connection& c);
+    void ws_closing_read(Connection& c, ssize_t nread, const uv_buf_t* buf);
+    bool tls_encrypt_from(Connection& c, OutQueue& in);
+    bool transform_output(Connection& c);
+    static void ws_sink(void* conn, mqtt::Bytes bytes);
+    static void ws_deliver(void* conn, mqtt::Bytes message);
+    void add_handshake_deadline(Connection& c);
 
     uv_loop_t loop_{};
     const BrokerConfig cfg_;  // the Engine keeps a reference to it
@@ -269,10 +328,18 @@ private:
     Loader loader_;
     NetStats stats_;
     std::unique_ptr<http::HttpServer> http_;  // http_listener; null when not configured
+    // TLS handshakes in progress, with their deadlines (tls_handshake_timeout).
+    std::uint32_t handshakes_ = 0;
+    std::vector<std::pair<ConnectionId, Millis>> handshake_deadlines_;
+    std::unique_ptr<std::uint8_t[]> tls_plain_;  // decrypted records, one at a time
+    std::unique_ptr<std::uint8_t[]> tls_stage_;  // plaintext gathered into records
+    Millis next_tls_refusal_log_ = 0;
+    std::uint64_t tls_refused_unlogged_ = 0;
 
     uv_timer_t tick_timer_{};      // engine deadlines
     uv_timer_t linger_timer_{};    // closing connections that do not drain
     uv_timer_t shutdown_timer_{};  // bounds the graceful shutdown
+    uv_timer_t handshake_timer_{}; // TLS handshakes that do not finish
     uv_check_t check_{};           // flush once per loop turn, after the I/O batch
     uv_idle_t idle_{};             // keeps poll from blocking while output is queued
     uv_signal_t sigint_{};

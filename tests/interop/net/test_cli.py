@@ -255,13 +255,12 @@ class ConfigChecks(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn(path, r.stderr)
 
-    def test_websockets_listener_is_an_honest_error(self):
+    def test_websockets_listener_is_accepted(self):
+        # WebSocket listeners exist now (docs/websockets.md, test_websockets.py).
         path = write_conf("listener %d 127.0.0.1\nprotocol websockets\n" % free_port())
-        for args in (["--test-config", "-c", path], ["-c", path]):
-            r = run(args)
-            self.assertEqual(r.returncode, 1, args)
-            self.assertIn("websockets listeners are not supported yet", r.stderr)
-            self.assertIn(path + ":1", r.stderr)
+        r = run(["--test-config", "-c", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration OK", r.stdout)
 
 
 class Listeners(unittest.TestCase):

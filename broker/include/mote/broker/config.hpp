@@ -12,11 +12,39 @@ namespace mote::broker {
 
 enum class ListenerProtocol : std::uint8_t { Mqtt, WebSockets };
 
+// Where a configuration option was given (line 0: not given).
+struct OptionOrigin {
+    std::string file;
+    int line = 0;
+};
+
+// A listener's TLS options (mosquitto's names; see docs/tls.md). TLS is on when
+// certfile is set. Each *_at is where the option was given, so that a certificate
+// or key that fails to load at start-up is reported as "file:line: option: why".
+struct TlsConfig {
+    std::string certfile;
+    std::string keyfile;
+    std::string cafile;
+    std::string capath;
+    std::string ciphers;       // mbedTLS suite names separated by ':' (empty: mbedTLS defaults)
+    std::string tls_version;   // empty or "tlsv1.2"
+    bool require_certificate = false;
+    bool use_identity_as_username = false;
+    OptionOrigin certfile_at;
+    OptionOrigin keyfile_at;
+    OptionOrigin cafile_at;
+    OptionOrigin capath_at;
+    OptionOrigin ciphers_at;
+
+    bool enabled() const { return !certfile.empty(); }
+};
+
 struct ListenerConfig {
     std::string bind_address;  // empty: all interfaces
     std::uint16_t port = 1883;
     ListenerProtocol protocol = ListenerProtocol::Mqtt;
     std::uint32_t max_connections = 0;  // 0: unlimited (mosquitto: -1)
+    TlsConfig tls;
     // Where the listener was declared, for error messages.
     std::string file;
     int line = 0;
@@ -50,6 +78,8 @@ struct BrokerConfig {
     std::uint16_t max_topic_alias = 10;        // client -> broker aliases accepted
     std::uint32_t sys_interval = 10;           // seconds; 0: no $SYS updates
     std::uint32_t connect_timeout = 10;        // seconds to wait for CONNECT (not in mosquitto; Mote option)
+    std::uint32_t tls_handshake_timeout = 5;   // seconds for a TLS handshake (Mote option)
+    std::uint32_t max_tls_handshakes = 64;     // concurrent TLS handshakes per loop (Mote option)
 
     // Logging: "stderr", "stdout", "file <path>", "none"; several may be given.
     std::vector<std::string> log_dest;

@@ -68,6 +68,12 @@ struct PeerInfo {
     std::string address;  // "127.0.0.1:53412", for logs
     std::uint16_t listener_port = 0;
     std::size_t listener_index = 0;  // position in BrokerConfig::listeners (per-listener security)
+    // TLS listeners (docs/tls.md). `cert_identity` is the subject CN of the client
+    // certificate verified during the handshake (empty without one). With the
+    // listener's use_identity_as_username it replaces the CONNECT's user name.
+    bool tls = false;
+    bool use_identity_as_username = false;
+    std::string cert_identity;
 };
 
 struct EngineStats {

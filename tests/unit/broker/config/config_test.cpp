@@ -320,8 +320,8 @@ TEST(ConfigErrors, UnknownOptionWithoutValue) {
 }
 
 TEST(ConfigErrors, MosquittoOptionsNotSupportedYet) {
-    const char* names[] = {"psk_hint",      "auth_plugin", "cafile",   "certfile",
-                           "keyfile",       "persistence", "connection", "address",
+    const char* names[] = {"psk_hint",      "auth_plugin", "crlfile",  "dhparamfile",
+                           "tls_engine",    "persistence", "connection", "address",
                            "bridge_cafile", "auth_opt_db", "plugin_opt_x", "persistence_location",
                            "memory_limit", "psk_file", "topic"};
     for (const char* n : names) {
