@@ -8,6 +8,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config clang libclang-rt-14-dev
   # libraries
   libuv1-dev libmbedtls-dev
+  libsqlite3-dev
   # tests and benchmarks
   libcpputest-dev libbenchmark-dev
   libpaho-mqttpp-dev libpaho-mqtt-dev

@@ -33,6 +33,12 @@ const OptionSpec kOptions[] = {
     {"log_dest", false, false, "stderr, stdout, none or file PATH", &Parser::on_log_dest},
     {"log_type", false, false, "a log type", &Parser::on_log_type},
     {"include_dir", false, false, "a directory", &Parser::on_include_dir},
+    {"persistence", true, false, "true or false", &Parser::on_persistence},
+    {"persistence_location", true, false, "a directory", &Parser::on_persistence_location},
+    {"persistence_file", true, false, "a file name", &Parser::on_persistence_file},
+    {"persistence_durability", true, false, "strict or relaxed", &Parser::on_persistence_durability},
+    {"persistence_interval_ms", true, false, kInt, &Parser::on_persistence_interval_ms},
+    {"persistence_max_bytes", true, false, kInt, &Parser::on_persistence_max_bytes},
 };
 
 struct Unsupported {
@@ -72,9 +78,6 @@ const Unsupported kUnsupported[] = {
     {"tls_engine_kpass_sha1", "TLS"},
     {"tls_keyform", "TLS"},
     // Persistence.
-    {"persistence", "persistence"},
-    {"persistence_file", "persistence"},
-    {"persistence_location", "persistence"},
     {"autosave_interval", "persistence"},
     {"autosave_on_changes", "persistence"},
     // Listener details.

@@ -71,6 +71,12 @@ public:
     bool on_log_dest(const Line& ln);
     bool on_log_type(const Line& ln);
     bool on_include_dir(const Line& ln);
+    bool on_persistence(const Line& ln);
+    bool on_persistence_location(const Line& ln);
+    bool on_persistence_file(const Line& ln);
+    bool on_persistence_durability(const Line& ln);
+    bool on_persistence_interval_ms(const Line& ln);
+    bool on_persistence_max_bytes(const Line& ln);
 
 private:
     bool dispatch(const Line& ln);

@@ -8,8 +8,10 @@ using detail::ConnState;
 using mqtt::PacketType;
 using mqtt::Reason;
 
-Engine::Impl::Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now)
-    : cfg(c), log(l), io(i), started_at(now), sessions(memory_sessions), retained(memory_retained) {
+Engine::Impl::Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now, detail::Persistence* st)
+    : cfg(c), log(l), io(i), started_at(now), sessions(st != nullptr ? st->sessions() : memory_sessions),
+      retained(st != nullptr ? st->retained() : memory_retained), store(st) {
+    if (store != nullptr) restore(now);
     if (cfg.sys_interval != 0) publish_sys(now);  // retained: readable from the start
     schedule_sys(now);
 }
@@ -111,6 +113,9 @@ void Engine::Impl::on_connected_packet(Connection& c, const mqtt::Packet& p, Mil
 Engine::Engine(const BrokerConfig& cfg, Logger& log, Io& io, Millis now)
     : impl_(std::make_unique<Impl>(cfg, log, io, now)) {}
 
+Engine::Engine(const BrokerConfig& cfg, Logger& log, Io& io, Millis now, detail::Persistence* store)
+    : impl_(std::make_unique<Impl>(cfg, log, io, now, store)) {}
+
 Engine::~Engine() = default;
 
 void Engine::on_open(ConnectionId id, const PeerInfo& peer, Millis now) {
@@ -166,5 +171,9 @@ void Engine::shutdown(Millis now) { impl_->shutdown(now); }
 std::uint32_t Engine::max_incoming_packet_size() const { return impl_->cfg.max_packet_size; }
 
 const EngineStats& Engine::stats() const { return impl_->stats; }
+
+bool Engine::acks_held() const { return !impl_->held_acks.empty(); }
+
+void Engine::on_commit(bool ok, mqtt::Reason failure, Millis now) { impl_->on_commit(ok, failure, now); }
 
 }  // namespace mote::broker

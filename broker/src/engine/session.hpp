@@ -58,6 +58,8 @@ public:
         if (ids_.empty()) std::vector<std::uint16_t>().swap(ids_);  // idle sessions keep nothing
         return 1;
     }
+    // In increasing order (for the durable store).
+    const std::vector<std::uint16_t>& ids() const { return ids_; }
 
 private:
     std::vector<std::uint16_t> ids_;

@@ -2,6 +2,7 @@
 // signals, reload and the graceful shutdown. Reading and writing are in
 // connection_io.cpp.
 #include "net/server.hpp"
+#include "store/sqlite_store.hpp"  // complete type for ~Server
 
 #include <algorithm>
 #include <cerrno>
@@ -100,7 +101,7 @@ Server::Server(const BrokerConfig& cfg, Logger& log)
                            reinterpret_cast<uv_handle_t*>(&sighup_)}) {
         h->data = this;
     }
-    engine_ = std::make_unique<Engine>(cfg_, log_, *this, now());
+    open_store();  // creates engine_, with the durable store when persistence is on
 }
 
 Server::~Server() {
@@ -111,6 +112,7 @@ Server::~Server() {
     }
     close_server_handles();
     uv_run(&loop_, UV_RUN_DEFAULT);
+    close_store();
     uv_loop_close(&loop_);
 }
 
@@ -305,6 +307,7 @@ void Server::on_tick() {
 }
 
 void Server::on_check() {
+    commit_store(false);  // strict: what this turn's output acknowledges is on disk first
     flush_all();
     rearm_timer();
 }
@@ -416,6 +419,9 @@ void Server::close_server_handles() {
         if (!uv_is_closing(h)) {
             uv_close(h, close_noop);
         }
+    }
+    if (store_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&commit_timer_))) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&commit_timer_), close_noop);
     }
 }
 

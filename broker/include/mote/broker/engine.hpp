@@ -20,6 +20,10 @@ namespace mote::broker {
 
 using ConnectionId = std::uint64_t;
 
+namespace detail {
+class Persistence;  // broker/src/engine/session_store.hpp
+}
+
 enum class SendResult : std::uint8_t {
     Ok,            // queued
     Backpressure,  // queued, but the connection's byte cap is reached: stop sending
@@ -63,6 +67,10 @@ struct EngineStats {
 class Engine {
 public:
     Engine(const BrokerConfig& cfg, Logger& log, Io& io, Millis now);
+    // With a durable store (broker/src/store/), which must outlive the Engine: the
+    // engine restores the store's sessions (subscriptions, timers, Wills) and keeps
+    // its state there.
+    Engine(const BrokerConfig& cfg, Logger& log, Io& io, Millis now, detail::Persistence* store);
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -99,6 +107,17 @@ public:
     std::uint32_t max_incoming_packet_size() const;
 
     const EngineStats& stats() const;
+
+    // Strict durability: PUBACK/PUBREC/PUBCOMP wait for the loop turn's commit.
+    // True when some are waiting.
+    bool acks_held() const;
+    // The net layer committed the store (once per loop turn). `ok`: the held
+    // acknowledgements go out. Otherwise nothing they acknowledge is on disk: 5.0
+    // PUBACK/PUBREC carry `failure` (0x97 Quota exceeded for a full disk, else
+    // 0x80) and a QoS 2 flow refused that way is forgotten; a 3.1.1 client, which
+    // cannot be told, and a held PUBCOMP lose their connection instead, so the
+    // client resends after reconnecting.
+    void on_commit(bool ok, mqtt::Reason failure, Millis now);
 
 private:
     struct Impl;

@@ -321,8 +321,8 @@ TEST(ConfigErrors, UnknownOptionWithoutValue) {
 
 TEST(ConfigErrors, MosquittoOptionsNotSupportedYet) {
     const char* names[] = {"password_file", "acl_file",    "cafile",   "certfile",
-                           "keyfile",       "persistence", "connection", "address",
-                           "bridge_cafile", "auth_opt_db", "plugin_opt_x", "persistence_location",
+                           "keyfile",       "autosave_interval", "connection", "address",
+                           "bridge_cafile", "auth_opt_db", "plugin_opt_x", "autosave_on_changes",
                            "per_listener_settings", "psk_file", "topic"};
     for (const char* n : names) {
         expect_error(std::string("# x\n") + n + " something\n", 2, n, "not supported yet");
