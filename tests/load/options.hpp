@@ -32,6 +32,7 @@ struct Options {
     double time_limit = 0;            // hard limit in seconds; 0 = derived
     int broker_pid = 0;
     std::string label;                // free text copied into the JSON line
+    bool persistent = false;          // subscribers connect with Clean Session 0 (3.1.1)
 };
 
 // Parses argv; on error prints a message and returns false. `--help` prints usage and

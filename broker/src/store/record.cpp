@@ -194,8 +194,7 @@ void encode_session(const Session& s, const Clocks& clk, std::vector<std::uint8_
         w.u8(static_cast<std::uint8_t>(f.state));
         put_delivery(w, f.d, clk);
     }
-    w.u32(static_cast<std::uint32_t>(s.queue.size()));
-    for (std::size_t i = 0; i < s.queue.size(); ++i) put_delivery(w, s.queue[i], clk);
+    w.u32(0);  // the queue: rows of their own (encode_delivery)
     const std::vector<std::uint16_t>& ids = s.incoming_qos2.ids();
     w.u32(static_cast<std::uint32_t>(ids.size()));
     for (std::uint16_t id : ids) w.u16(id);
@@ -266,6 +265,19 @@ bool decode_session(const std::uint8_t* data, std::size_t size, const Clocks& cl
     if (!r.ok() || version < 3 || version > 5) return false;
     s.version = static_cast<mqtt::Version>(version);
     return get_subscriptions(r, s) && get_flows(r, clk, s) && r.done();
+}
+
+void encode_delivery(const Delivery& d, const Clocks& clk, std::vector<std::uint8_t>& out) {
+    out.clear();
+    Writer w(out);
+    w.u8(kRecordFormat);
+    put_delivery(w, d, clk);
+}
+
+bool decode_delivery(const std::uint8_t* data, std::size_t size, const Clocks& clk, Delivery& d) {
+    Reader r(data, size);
+    if (r.u8() != kRecordFormat) return false;
+    return get_delivery(r, clk, d) && r.done();
 }
 
 void encode_message(const Message& m, const Clocks& clk, std::vector<std::uint8_t>& out) {

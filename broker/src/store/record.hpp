@@ -29,12 +29,16 @@ struct Clocks {
     Millis to_mono(std::int64_t w) const;  // 0 stays 0; a time before the clock's start becomes 1 (past)
 };
 
-// Appends the record of `s` to `out` (cleared first). `online`: the session has a
-// live connection.
+// The record of `s` into `out` (cleared first): everything but the queue, whose
+// deliveries are rows of their own (encode_delivery), so that a message queued for
+// an offline session is written once, not with every change of the session.
 void encode_session(const detail::Session& s, const Clocks& clk, std::vector<std::uint8_t>& out);
 // Fills `s` (a fresh session whose client_id is set). False on a malformed record.
 bool decode_session(const std::uint8_t* data, std::size_t size, const Clocks& clk, detail::Session& s,
                     bool& was_online);
+
+void encode_delivery(const detail::Delivery& d, const Clocks& clk, std::vector<std::uint8_t>& out);
+bool decode_delivery(const std::uint8_t* data, std::size_t size, const Clocks& clk, detail::Delivery& d);
 
 void encode_message(const Message& m, const Clocks& clk, std::vector<std::uint8_t>& out);
 bool decode_message(const std::uint8_t* data, std::size_t size, const Clocks& clk, MessagePtr& out);

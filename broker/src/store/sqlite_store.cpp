@@ -9,8 +9,6 @@
 
 namespace mote::broker::store {
 
-using detail::Session;
-
 namespace {
 
 // $SYS topics are republished by the engine at start-up and every sys_interval:
@@ -25,6 +23,23 @@ std::int64_t system_wall() {
 
 }  // namespace
 
+// The queue rows of one session: seqs first..last are in the database (none when
+// last < first); the next delivery gets `next`. `unknown`: a failed commit left
+// the rows in doubt, so the next one rewrites them all.
+struct QueueRows {
+    std::uint64_t next = 1;
+    std::uint64_t first = 1;
+    std::uint64_t last = 0;
+    bool unknown = false;
+
+    bool any() const { return unknown || last >= first; }
+    void none() {
+        first = next;
+        last = next - 1;
+        unknown = false;
+    }
+};
+
 // The sessions: memory is the working copy; `dirty_` and `erased_` say which rows
 // the next commit writes or deletes, `stored_` which rows the database has.
 class SqliteStore::Sessions final : public detail::SessionStore {
@@ -36,7 +51,8 @@ public:
     }
     void erase(const std::string& id) override {
         dirty_.erase(id);
-        if (stored_.count(id) != 0) erased_.insert(id);
+        auto q = queues_.find(id);
+        if (stored_.count(id) != 0 || (q != queues_.end() && q->second.any())) erased_.insert(id);
         mem_.erase(id);
     }
     std::size_t size() const override { return mem_.size(); }
@@ -47,6 +63,7 @@ public:
     std::unordered_set<std::string> dirty_;
     std::unordered_set<std::string> erased_;
     std::unordered_set<std::string> stored_;
+    std::unordered_map<std::string, QueueRows> queues_;
 };
 
 class SqliteStore::Retained final : public detail::RetainedStore {
@@ -71,7 +88,10 @@ SqliteStore::SqliteStore()
     : wall_(system_wall), sessions_(std::make_unique<Sessions>()), retained_(std::make_unique<Retained>()) {}
 
 SqliteStore::~SqliteStore() {
-    for (sqlite3_stmt* s : {put_session_, del_session_, put_retained_, del_retained_}) sqlite3_finalize(s);
+    for (sqlite3_stmt* s : {put_session_, del_session_, put_retained_, del_retained_, put_queued_, del_queued_below_,
+                            del_queued_all_}) {
+        sqlite3_finalize(s);
+    }
     if (db_ != nullptr) sqlite3_close(db_);
 }
 
@@ -205,6 +225,8 @@ bool SqliteStore::create_schema(std::string& error) {
     const std::string sql = "BEGIN;"
                             "CREATE TABLE IF NOT EXISTS sessions(client_id TEXT PRIMARY KEY, data BLOB NOT NULL);"
                             "CREATE TABLE IF NOT EXISTS retained(topic TEXT PRIMARY KEY, data BLOB NOT NULL);"
+                            "CREATE TABLE IF NOT EXISTS queue(client_id TEXT NOT NULL, seq INTEGER NOT NULL, "
+                            "data BLOB NOT NULL, PRIMARY KEY(client_id, seq)) WITHOUT ROWID;"
                             "PRAGMA application_id=" + std::to_string(kApplicationId) + ";"
                             "PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";"
                             "COMMIT;";
@@ -222,6 +244,9 @@ bool SqliteStore::prepare(std::string& error) {
         {"DELETE FROM sessions WHERE client_id = ?1", &del_session_},
         {"INSERT OR REPLACE INTO retained(topic, data) VALUES(?1, ?2)", &put_retained_},
         {"DELETE FROM retained WHERE topic = ?1", &del_retained_},
+        {"INSERT OR REPLACE INTO queue(client_id, seq, data) VALUES(?1, ?3, ?2)", &put_queued_},
+        {"DELETE FROM queue WHERE client_id = ?1 AND seq < ?3", &del_queued_below_},
+        {"DELETE FROM queue WHERE client_id = ?1", &del_queued_all_},
     };
     for (const auto& [sql, out] : stmts) {
         if (sqlite3_prepare_v2(db_, sql, -1, out, nullptr) != SQLITE_OK) {
@@ -233,6 +258,10 @@ bool SqliteStore::prepare(std::string& error) {
 
 bool SqliteStore::load(Millis now, std::string& error) {
     const Clocks clk{now, wall_()};
+    return load_sessions(clk, error) && load_queues(clk, error) && load_retained(clk, error);
+}
+
+bool SqliteStore::load_sessions(const Clocks& clk, std::string& error) {
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, "SELECT client_id, data FROM sessions", -1, &st, nullptr) != SQLITE_OK) {
         return fail_open(std::string("cannot read sessions: ") + sqlite3_errmsg(db_) + move_aside(path_), error);
@@ -256,10 +285,57 @@ bool SqliteStore::load(Millis now, std::string& error) {
     if (rc != SQLITE_DONE) {
         return fail_open(std::string("cannot read sessions: ") + sqlite3_errmsg(db_) + move_aside(path_), error);
     }
+    return true;
+}
+
+bool SqliteStore::load_queues(const Clocks& clk, std::string& error) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT client_id, seq, data FROM queue ORDER BY client_id, seq", -1, &st,
+                           nullptr) != SQLITE_OK) {
+        return fail_open(std::string("cannot read queues: ") + sqlite3_errmsg(db_) + move_aside(path_), error);
+    }
+    int rc = SQLITE_OK;
+    std::string client_id;
+    Session* s = nullptr;
+    QueueRows* q = nullptr;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const auto* id = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        const std::size_t id_len = static_cast<std::size_t>(sqlite3_column_bytes(st, 0));
+        if (s == nullptr || client_id.compare(0, std::string::npos, id != nullptr ? id : "", id_len) != 0) {
+            client_id.assign(id != nullptr ? id : "", id_len);
+            s = sessions_->mem_.find(client_id);
+            q = &sessions_->queues_[client_id];
+        }
+        const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 1));
+        const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(st, 2));
+        const auto size = static_cast<std::size_t>(sqlite3_column_bytes(st, 2));
+        detail::Delivery d;
+        if (s == nullptr || seq == 0 || !decode_delivery(data, size, clk, d)) {
+            sqlite3_finalize(st);
+            return fail_open("a queued message of session '" + client_id + "' is damaged" + move_aside(path_),
+                             error);
+        }
+        d.store_seq = seq;
+        s->queued_bytes += d.msg->payload.size() + d.msg->topic.size();  // as the engine counts it
+        s->queue.push_back(std::move(d));
+        if (q->last < q->first) q->first = seq;
+        q->last = seq;
+        q->next = seq + 1;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        return fail_open(std::string("cannot read queues: ") + sqlite3_errmsg(db_) + move_aside(path_), error);
+    }
+    return true;
+}
+
+bool SqliteStore::load_retained(const Clocks& clk, std::string& error) {
+    sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, "SELECT topic, data FROM retained", -1, &st, nullptr) != SQLITE_OK) {
         return fail_open(std::string("cannot read retained messages: ") + sqlite3_errmsg(db_) + move_aside(path_),
                          error);
     }
+    int rc = SQLITE_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(st, 1));
         const auto size = static_cast<std::size_t>(sqlite3_column_bytes(st, 1));
@@ -287,10 +363,12 @@ bool SqliteStore::dirty() const {
 
 namespace {
 
-bool run(sqlite3_stmt* st, std::string_view key, const std::vector<std::uint8_t>* blob) {
+// Binds ?1 = key, ?2 = blob (if any), ?3 = seq (if non-zero) and runs `st`.
+bool run(sqlite3_stmt* st, std::string_view key, const std::vector<std::uint8_t>* blob, std::uint64_t seq = 0) {
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
     if (blob != nullptr) sqlite3_bind_blob(st, 2, blob->data(), static_cast<int>(blob->size()), SQLITE_STATIC);
+    if (seq != 0) sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(seq));
     const int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -299,21 +377,56 @@ bool run(sqlite3_stmt* st, std::string_view key, const std::vector<std::uint8_t>
 
 }  // namespace
 
+bool SqliteStore::write_queue(Session& s, const Clocks& clk) {
+    QueueRows& q = sessions_->queues_[s.client_id];
+    // Deliveries with a row come first (new ones are appended at the back), in
+    // increasing seq. Popped ones leave from the front: one range delete. A drop
+    // from the middle (the queue's drop policy) leaves a gap: rewrite them all.
+    std::size_t k = 0;
+    while (k < s.queue.size() && s.queue[k].store_seq != 0) ++k;
+    const bool contiguous = !q.unknown && k != 0 && s.queue[k - 1].store_seq == q.last &&
+                            q.last - s.queue[0].store_seq + 1 == k;
+    if (contiguous) {
+        const std::uint64_t front = s.queue[0].store_seq;
+        if (q.first < front && !run(del_queued_below_, s.client_id, nullptr, front)) return false;
+        q.first = front;
+    } else {
+        if (q.any() && !run(del_queued_all_, s.client_id, nullptr)) return false;
+        for (std::size_t i = 0; i < k; ++i) s.queue[i].store_seq = 0;
+        k = 0;
+        q.none();
+    }
+    for (std::size_t i = k; i < s.queue.size(); ++i) {
+        detail::Delivery& d = s.queue[i];
+        d.store_seq = q.next++;
+        encode_delivery(d, clk, buf_);
+        if (!run(put_queued_, s.client_id, &buf_, d.store_seq)) return false;
+        q.last = d.store_seq;
+    }
+    return true;
+}
+
 bool SqliteStore::write_changes(const Clocks& clk, CommitResult& r) {
     Sessions& ss = *sessions_;
     for (const std::string& id : ss.erased_) {
-        if (!run(del_session_, id, nullptr)) return false;
+        if (!run(del_session_, id, nullptr) || !run(del_queued_all_, id, nullptr)) return false;
+        ss.queues_.erase(id);
     }
     for (const std::string& id : ss.dirty_) {
-        const Session* s = ss.mem_.find(id);
+        Session* s = ss.mem_.find(id);
         if (s == nullptr || s->expiry_s == 0) {
             // A session that ends with its connection (Clean Session, expiry 0) is
-            // never restored: not written, and an older row is removed.
+            // never restored: not written, and older rows are removed.
+            auto q = ss.queues_.find(id);
             if (ss.stored_.count(id) != 0 && !run(del_session_, id, nullptr)) return false;
+            if (q != ss.queues_.end() && q->second.any()) {
+                if (!run(del_queued_all_, id, nullptr)) return false;
+                q->second.none();
+            }
             continue;
         }
         encode_session(*s, clk, buf_);
-        if (!run(put_session_, id, &buf_)) return false;
+        if (!run(put_session_, id, &buf_) || !write_queue(*s, clk)) return false;
         ++r.sessions_written;
     }
     for (const auto& [topic, set] : retained_->dirty_) {
@@ -329,6 +442,20 @@ bool SqliteStore::write_changes(const Clocks& clk, CommitResult& r) {
     return true;
 }
 
+void SqliteStore::forget_queue_rows() {
+    // After a rollback the rows of the dirty sessions are as before the commit, but
+    // the bookkeeping above may have moved on: the next commit rewrites them.
+    Sessions& ss = *sessions_;
+    for (const std::string& id : ss.dirty_) {
+        auto q = ss.queues_.find(id);
+        if (q != ss.queues_.end()) q->second.unknown = true;
+        if (Session* s = ss.mem_.find(id)) {
+            for (std::size_t i = 0; i < s->queue.size(); ++i) s->queue[i].store_seq = 0;
+            if (q == ss.queues_.end()) ss.queues_[id].unknown = true;
+        }
+    }
+}
+
 CommitResult SqliteStore::commit(Millis now) {
     CommitResult r;
     if (db_ == nullptr || !dirty()) return r;
@@ -340,6 +467,7 @@ CommitResult SqliteStore::commit(Millis now) {
         r.error = sqlite3_errmsg(db_);
         r.failure = (code & 0xFF) == SQLITE_FULL ? mqtt::Reason::QuotaExceeded : mqtt::Reason::UnspecifiedError;
         exec("ROLLBACK");  // everything stays pending for the next commit
+        forget_queue_rows();
         return r;
     }
     Sessions& ss = *sessions_;

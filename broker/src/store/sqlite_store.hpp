@@ -50,6 +50,8 @@ struct CommitResult {
     std::size_t retained_written = 0;
 };
 
+using detail::Session;
+
 class SqliteStore final : public detail::Persistence {
 public:
     // Milliseconds since the Unix epoch; tests supply their own.
@@ -94,6 +96,11 @@ private:
     bool load(Millis now, std::string& error);
     bool exec(const char* sql);
     bool write_changes(const Clocks& clk, CommitResult& r);
+    bool write_queue(Session& s, const Clocks& clk);
+    bool load_sessions(const Clocks& clk, std::string& error);
+    bool load_queues(const Clocks& clk, std::string& error);
+    bool load_retained(const Clocks& clk, std::string& error);
+    void forget_queue_rows();
 
     sqlite3* db_ = nullptr;
     std::string path_;
@@ -107,6 +114,9 @@ private:
     sqlite3_stmt* del_session_ = nullptr;
     sqlite3_stmt* put_retained_ = nullptr;
     sqlite3_stmt* del_retained_ = nullptr;
+    sqlite3_stmt* put_queued_ = nullptr;
+    sqlite3_stmt* del_queued_below_ = nullptr;
+    sqlite3_stmt* del_queued_all_ = nullptr;
 };
 
 }  // namespace mote::broker::store

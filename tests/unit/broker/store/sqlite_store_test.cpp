@@ -167,6 +167,70 @@ TEST(SqliteStore, OfflineQueueAndSubscriptionsSurviveRestart) {
     LONGS_EQUAL(7, p[0]->p.publish.props.number(PropertyId::SubscriptionIdentifier, 0));
 }
 
+TEST(SqliteStore, PartlyDrainedQueueResumesWithoutLossOrRepeat) {
+    // Queued deliveries are rows of their own: popped ones are deleted from the
+    // front, new ones appended; a restart sees exactly what was left.
+    cfg.max_inflight_messages = 2;
+    restart();
+    connect(1, co(4, "sub", false));
+    feed(1, subscribe_pkt(4, 1, {{"q", 1}}));
+    feed(1, disconnect_pkt(4));
+    connect(2, co(4, "pub"));
+    for (int i = 0; i < 6; ++i) feed(2, publish_pkt(4, 1, "q", "m" + std::to_string(i), static_cast<std::uint16_t>(i + 1)));
+    n->io.clear();
+    CHECK(connect(3, co(4, "sub", false)));
+    auto p = publishes(3, Version::V3_1_1);
+    LONGS_EQUAL(2, p.size());  // m0, m1 in flight; m2..m5 queued
+    feed(3, ack_pkt(PacketType::Puback, p[0]->p.publish.packet_id));  // m2 moves into flight
+    feed(2, publish_pkt(4, 1, "q", "m6", 7));                           // appended to the queue
+    restart();
+    CHECK(connect(3, co(4, "sub", false)));
+    std::vector<std::string> got;
+    for (int round = 0; round < 8; ++round) {
+        auto now_sent = publishes(3, Version::V3_1_1);
+        n->io.clear();
+        for (const auto& d : now_sent) {
+            got.push_back(payload_of(*d));
+            feed(3, ack_pkt(PacketType::Puback, d->p.publish.packet_id));
+        }
+    }
+    // m1 and m2 again (in flight, DUP), then the queue in order.
+    const std::vector<std::string> want = {"m1", "m2", "m3", "m4", "m5", "m6"};
+    CHECK_TEXT(got == want, [&] {
+        std::string t;
+        for (const auto& g : got) t += g + " ";
+        return t;
+    }().c_str());
+}
+
+TEST(SqliteStore, QueueDropInTheMiddleIsRewritten) {
+    // The drop policy evicts a queued QoS 0 message from the middle of the queue:
+    // the rows are rewritten, and the restart sees the queue as it was.
+    cfg.max_queued_messages = 3;
+    restart();
+    connect(1, co(4, "sub", false));
+    feed(1, subscribe_pkt(4, 1, {{"d", 1}}));
+    connect(2, co(4, "pub"));
+    n->io.result = SendResult::Backpressure;  // the subscriber stops reading: its queue fills
+    feed(2, publish_pkt(4, 1, "d", "m0", 1));  // sent (in flight), then backpressure
+    feed(2, publish_pkt(4, 0, "d", "m1"));
+    feed(2, publish_pkt(4, 1, "d", "m2", 2));
+    feed(2, publish_pkt(4, 0, "d", "m3"));
+    feed(2, publish_pkt(4, 1, "d", "m4", 3));  // evicts m1 (the front)
+    feed(2, publish_pkt(4, 1, "d", "m5", 4));  // evicts m3 (the middle)
+    n->io.result = SendResult::Ok;
+    restart();
+    CHECK(connect(3, co(4, "sub", false)));
+    std::vector<std::string> got;
+    for (const auto& d : publishes(3, Version::V3_1_1)) got.push_back(payload_of(*d));
+    const std::vector<std::string> want = {"m0", "m2", "m4", "m5"};
+    CHECK_TEXT(got == want, [&] {
+        std::string t;
+        for (const auto& g : got) t += g + " ";
+        return t;
+    }().c_str());
+}
+
 TEST(SqliteStore, InflightFlowsResumeWithTheirIdsAndStates) {
     connect(1, co(4, "sub", false));
     feed(1, subscribe_pkt(4, 1, {{"a", 2}, {"b", 1}}));
