@@ -374,10 +374,19 @@ def campaign(binary, kills, seed, durability="strict", log=None):
             if p.is_alive():
                 raise AssertionError("%s did not finish: %d outstanding" % (p.name, len(p.outstanding)))
         expected = sum(len(p.acked) for p in publishers)
+        # Wait while deliveries still arrive: a loss is what is missing once the
+        # subscribers have received nothing new for 10 s (or after 10 minutes).
         problems = []
-        while time.monotonic() < deadline:
+        last_count, last_progress, hard_stop = -1, time.monotonic(), time.monotonic() + 600
+        while time.monotonic() < hard_stop:
             problems = check(publishers, subscribers)
             if not problems:
+                break
+            count = sum(len(s.received) for s in subscribers)
+            if count != last_count:
+                last_count, last_progress = count, time.monotonic()
+            elif time.monotonic() - last_progress > 10:
+                problems.append("no delivery for 10 s: what is missing is lost")
                 break
             time.sleep(0.2)
         stop.set()
