@@ -17,12 +17,13 @@ void Server::open_store() {
         engine_ = std::make_unique<Engine>(cfg_, log_, *this, now());
         return;
     }
-    store_ = std::make_unique<store::SqliteStore>();
+    auto opened = std::make_unique<store::SqliteStore>();
     std::string error;
     const Millis t0 = now();
-    if (!store_->open(store::SqliteStore::path_for(cfg_), cfg_, t0, error)) {
+    if (!opened->open(store::SqliteStore::path_for(cfg_), cfg_, t0, error)) {
         throw std::runtime_error(error);  // start-up only (STYLE #8); main prints it and exits 1
     }
+    store_ = std::move(opened);
     engine_ = std::make_unique<Engine>(cfg_, log_, *this, now(), store_.get());
     log_.log(LogLevel::Notice, "persistence: %s (WAL, %s durability) loaded in %llu ms", store_->path().c_str(),
              cfg_.persistence_durability == Durability::Strict ? "strict" : "relaxed",

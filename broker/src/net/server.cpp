@@ -101,7 +101,15 @@ Server::Server(const BrokerConfig& cfg, Logger& log)
                            reinterpret_cast<uv_handle_t*>(&sighup_)}) {
         h->data = this;
     }
-    open_store();  // creates engine_, with the durable store when persistence is on
+    try {
+        open_store();  // creates engine_, with the durable store when persistence is on
+    } catch (...) {
+        // A refused database: give the loop's handles back before the error goes up.
+        close_server_handles();
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        uv_loop_close(&loop_);
+        throw;
+    }
 }
 
 Server::~Server() {

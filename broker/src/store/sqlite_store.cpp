@@ -120,7 +120,8 @@ bool SqliteStore::exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr,
 bool SqliteStore::fail_open(const std::string& what, std::string& error) {
     error = "persistence database " + path_ + ": " + what;
     if (db_ != nullptr) {
-        sqlite3_close(db_);
+        // close_v2: the prepared statements are finalized later, by the destructor.
+        sqlite3_close_v2(db_);
         db_ = nullptr;
     }
     return false;

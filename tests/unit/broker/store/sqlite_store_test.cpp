@@ -410,7 +410,7 @@ TEST(SqliteStore, FullDiskRefusesWhatItCannotKeepAndKeepsServing) {
         feed(1, publish_pkt(5, 1, "big/" + std::to_string(id), big, id, true));
         const std::vector<Buf> s = n->io.sent(1);
         LONGS_EQUAL(1, s.size());
-        if (s[0] != hex("40 02 00 00") && s[0][4] == 0x97) ++refused;  // PUBACK 0x97 Quota exceeded
+        if (s[0].size() > 4 && s[0][4] == 0x97) ++refused;  // PUBACK 0x97 Quota exceeded
     }
     LONGS_EQUAL(1, refused);
     // 3.1.1 has no way to say it: the connection is closed without PUBACK.
