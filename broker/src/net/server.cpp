@@ -481,6 +481,11 @@ std::string engine_changes(const BrokerConfig& a, const BrokerConfig& b) {
     note(a.max_topic_alias != b.max_topic_alias, "max_topic_alias");
     note(a.sys_interval != b.sys_interval, "sys_interval");
     note(a.connect_timeout != b.connect_timeout, "connect_timeout");
+    note(a.persistence != b.persistence || a.persistence_location != b.persistence_location ||
+             a.persistence_file != b.persistence_file || a.persistence_durability != b.persistence_durability ||
+             a.persistence_interval_ms != b.persistence_interval_ms ||
+             a.persistence_max_bytes != b.persistence_max_bytes,
+         "persistence options");
     return out;
 }
 

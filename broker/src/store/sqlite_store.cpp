@@ -15,7 +15,7 @@ namespace {
 
 // $SYS topics are republished by the engine at start-up and every sys_interval:
 // storing them would only write the same numbers again.
-bool is_sys(std::string_view topic) { return topic.substr(0, 4) == "$SYS"; }
+bool is_sys(std::string_view topic) { return topic == "$SYS" || topic.substr(0, 5) == "$SYS/"; }
 
 std::int64_t system_wall() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
