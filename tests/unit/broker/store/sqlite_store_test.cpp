@@ -366,6 +366,32 @@ TEST(SqliteStore, MessageExpiryCountsTheDowntime) {
     LONGS_EQUAL(80, p[0]->p.publish.props.number(PropertyId::MessageExpiryInterval, 0));
 }
 
+TEST(SqliteStore, SharedSubscriptionsAreRestored) {
+    // $share/g/f survives with its group: one member gets each message (5.0 §4.8.2).
+    connect(1, co(5, "m1", false));
+    feed(1, subscribe_pkt(5, 1, {{"$share/g/s/#", 1}}));
+    connect(2, co(5, "m2", false));
+    feed(2, subscribe_pkt(5, 1, {{"$share/g/s/#", 1}}));
+    restart();
+    // 5.0 without a Session Expiry Interval: those sessions ended with their
+    // connections and were never written.
+    CHECK_FALSE(connect(1, co(5, "m1", false)));
+    const ConnectOpts p1 = co(4, "p1", false);
+    connect(3, co(4, "x1", false));
+    feed(3, subscribe_pkt(4, 1, {{"$share/h/t/#", 1}}));
+    connect(4, co(4, "x2", false));
+    feed(4, subscribe_pkt(4, 1, {{"$share/h/t/#", 1}}));
+    restart();
+    CHECK(connect(3, co(4, "x1", false)));
+    CHECK(connect(4, co(4, "x2", false)));
+    connect(5, p1);
+    for (int i = 0; i < 4; ++i) feed(5, publish_pkt(4, 1, "t/" + std::to_string(i), "v", static_cast<std::uint16_t>(i + 1)));
+    const std::size_t a = publishes(3, Version::V3_1_1).size();
+    const std::size_t b = publishes(4, Version::V3_1_1).size();
+    LONGS_EQUAL(4, a + b);  // each message once, to one member of the group
+    LONGS_EQUAL(2, a);      // round robin over both restored members
+}
+
 TEST(SqliteStore, CleanSessionsAreNotWritten) {
     connect(1, co(4, "clean", true));
     feed(1, subscribe_pkt(4, 1, {{"c", 1}}));
