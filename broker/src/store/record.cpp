@@ -10,14 +10,30 @@ using detail::Inflight;
 using detail::OutState;
 using detail::Session;
 
+// Both conversions saturate: a damaged record may hold any value, and a time far
+// outside the clocks' range stays "long ago" or "far ahead" instead of wrapping.
+namespace {
+
+constexpr std::int64_t kFarAhead = std::int64_t{1} << 62;
+
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    if (!__builtin_add_overflow(a, b, &r)) return r;
+    return b > 0 ? kFarAhead : -kFarAhead;
+}
+
+}  // namespace
+
 std::int64_t Clocks::to_wall(Millis t) const {
     if (t == 0) return 0;
-    return wall + (static_cast<std::int64_t>(t) - static_cast<std::int64_t>(mono));
+    const std::int64_t tt = t > static_cast<Millis>(kFarAhead) ? kFarAhead : static_cast<std::int64_t>(t);
+    return saturating_add(wall, saturating_add(tt, -static_cast<std::int64_t>(mono)));
 }
 
 Millis Clocks::to_mono(std::int64_t w) const {
     if (w == 0) return 0;
-    const std::int64_t t = static_cast<std::int64_t>(mono) + (w - wall);
+    const std::int64_t delta = w < -kFarAhead ? -kFarAhead : w;
+    const std::int64_t t = saturating_add(static_cast<std::int64_t>(mono), saturating_add(delta, -wall));
     return t < 1 ? 1 : static_cast<Millis>(t);
 }
 
