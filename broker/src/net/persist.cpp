@@ -23,6 +23,8 @@ void Server::open_store() {
     if (!opened->open(store::SqliteStore::path_for(cfg_), cfg_, t0, error)) {
         throw std::runtime_error(error);  // start-up only (STYLE #8); main prints it and exits 1
     }
+    uv_timer_init(&loop_, &commit_timer_);  // with store_ set, close_server_handles() closes it
+    commit_timer_.data = this;
     store_ = std::move(opened);
     engine_ = std::make_unique<Engine>(cfg_, log_, *this, now(), store_.get());
     log_.log(LogLevel::Notice, "persistence: %s (WAL, %s durability) loaded in %llu ms", store_->path().c_str(),
@@ -31,13 +33,9 @@ void Server::open_store() {
     // What the restore changed (sessions detached at start-up) is written at once.
     commit_store(true);
     if (cfg_.persistence_durability == Durability::Relaxed) {
-        uv_timer_init(&loop_, &commit_timer_);
-        commit_timer_.data = this;
         uv_timer_start(&commit_timer_, [](uv_timer_t* h) { static_cast<Server*>(h->data)->commit_store(true); },
                        cfg_.persistence_interval_ms, cfg_.persistence_interval_ms);
         uv_unref(reinterpret_cast<uv_handle_t*>(&commit_timer_));
-    } else {
-        uv_timer_init(&loop_, &commit_timer_);  // unused; initialised so that it can be closed
     }
 }
 
