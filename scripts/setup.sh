@@ -9,6 +9,7 @@ PACKAGES=(
   # libraries
   libuv1-dev libmbedtls-dev
   libwslay-dev libhttp-parser-dev
+  libsqlite3-dev
   # tests and benchmarks
   libcpputest-dev libbenchmark-dev
   libpaho-mqttpp-dev libpaho-mqtt-dev

@@ -247,7 +247,9 @@ void Bench::send_connect(Conn& c) {
     mqtt::Connect p;
     p.version = o_.version;
     p.protocol_name = mqtt::Bytes::of("MQTT");
-    p.clean_start = true;
+    // --session persistent: the subscribers' state (queue, in-flight) is what a
+    // durable store has to keep.
+    p.clean_start = !(o_.persistent && c.role == Role::Subscriber);
     // Some brokers refuse Keep Alive 0 when max_keepalive is set; on_tick pings
     // every half period instead [MQTT-3.1.2-23].
     p.keep_alive = kKeepAlive;

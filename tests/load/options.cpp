@@ -32,6 +32,7 @@ const char kUsage[] =
     "  --tls CAFILE        connect over TLS 1.2 (mbedTLS), verifying the broker's\n"
     "                      certificate against CAFILE (host name not checked)\n"
     "  --label TEXT        copied into the JSON line\n"
+    "  --session clean|persistent  subscribers' sessions; persistent: 3.1.1 only (clean)\n"
     "  --self-test         check the latency histogram and exit\n"
     "Exit status: 0 ok; 1 errors (loss at QoS 1/2, duplicates at QoS 2, reordering,\n"
     "protocol or connection errors, time limit); 2 bad usage.\n";
@@ -129,6 +130,11 @@ bool parse_options(int argc, char** argv, Options& o) {
         else if (std::strcmp(name, "--host") == 0) o.host = v;
         else if (std::strcmp(name, "--label") == 0) o.label = v;
         else if (std::strcmp(name, "--tls") == 0) o.tls_cafile = v;
+        else if (std::strcmp(name, "--session") == 0) {
+            if (std::strcmp(v, "clean") == 0) o.persistent = false;
+            else if (std::strcmp(v, "persistent") == 0) o.persistent = true;
+            else ok = false;
+        }
         else if (std::strcmp(name, "--mqtt") == 0) {
             if (std::strcmp(v, "3.1.1") == 0 || std::strcmp(v, "4") == 0) o.version = mqtt::Version::V3_1_1;
             else if (std::strcmp(v, "5") == 0 || std::strcmp(v, "5.0") == 0) o.version = mqtt::Version::V5;
@@ -143,6 +149,10 @@ bool parse_options(int argc, char** argv, Options& o) {
     if (!is_loopback(o.host)) {
         std::fprintf(stderr, "mote-bench: refusing non-loopback host '%s' (127.0.0.0/8 or ::1 only)\n",
                      o.host.c_str());
+        return false;
+    }
+    if (o.persistent && o.version != mqtt::Version::V3_1_1) {
+        std::fprintf(stderr, "mote-bench: --session persistent needs --mqtt 3.1.1\n");
         return false;
     }
     if (o.scenario == Scenario::FanIn) o.subs = 1;

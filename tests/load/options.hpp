@@ -34,6 +34,7 @@ struct Options {
     std::string label;                // free text copied into the JSON line
     std::string tls_cafile;           // --tls CAFILE: connect over TLS, verify against CAFILE
     bool ws = false;                  // --ws: MQTT over WebSockets (subprotocol mqtt)
+    bool persistent = false;          // subscribers connect with Clean Session 0 (3.1.1)
 };
 
 // Parses argv; on error prints a message and returns false. `--help` prints usage and

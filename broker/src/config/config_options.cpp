@@ -52,6 +52,12 @@ const OptionSpec kOptions[] = {
     {"ciphers", true, true, "mbedTLS cipher suite names separated by ':'", &Parser::on_ciphers},
     {"tls_handshake_timeout", true, false, kInt, &Parser::on_tls_handshake_timeout},
     {"max_tls_handshakes", true, false, kInt, &Parser::on_max_tls_handshakes},
+    {"persistence", true, false, "true or false", &Parser::on_persistence},
+    {"persistence_location", true, false, "a directory", &Parser::on_persistence_location},
+    {"persistence_file", true, false, "a file name", &Parser::on_persistence_file},
+    {"persistence_durability", true, false, "strict or relaxed", &Parser::on_persistence_durability},
+    {"persistence_interval_ms", true, false, kInt, &Parser::on_persistence_interval_ms},
+    {"persistence_max_bytes", true, false, kInt, &Parser::on_persistence_max_bytes},
 };
 
 struct Unsupported {
@@ -80,9 +86,6 @@ const Unsupported kUnsupported[] = {
     {"tls_engine_kpass_sha1", "TLS"},
     {"tls_keyform", "TLS"},
     // Persistence.
-    {"persistence", "persistence"},
-    {"persistence_file", "persistence"},
-    {"persistence_location", "persistence"},
     {"autosave_interval", "persistence"},
     {"autosave_on_changes", "persistence"},
     // Listener details.

@@ -90,6 +90,12 @@ public:
     bool on_ciphers(const Line& ln);
     bool on_tls_handshake_timeout(const Line& ln);
     bool on_max_tls_handshakes(const Line& ln);
+    bool on_persistence(const Line& ln);
+    bool on_persistence_location(const Line& ln);
+    bool on_persistence_file(const Line& ln);
+    bool on_persistence_durability(const Line& ln);
+    bool on_persistence_interval_ms(const Line& ln);
+    bool on_persistence_max_bytes(const Line& ln);
 
 private:
     bool dispatch(const Line& ln);

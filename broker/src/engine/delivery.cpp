@@ -333,6 +333,7 @@ void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Mi
         return;
     case OutAction::SendPubrel:
         f.state = t.next;
+        sessions.session_changed(s);
         send_ack(c, PacketType::Pubrel, a.packet_id, Reason::Success);
         return;
     case OutAction::Complete:

@@ -8,8 +8,10 @@ using detail::ConnState;
 using mqtt::PacketType;
 using mqtt::Reason;
 
-Engine::Impl::Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now)
-    : cfg(c), log(l), io(i), started_at(now), sessions(memory_sessions), retained(memory_retained) {
+Engine::Impl::Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now, detail::Persistence* st)
+    : cfg(c), log(l), io(i), started_at(now), sessions(st != nullptr ? st->sessions() : memory_sessions),
+      retained(st != nullptr ? st->retained() : memory_retained), store(st) {
+    if (store != nullptr) restore(now);
     if (cfg.sys_interval != 0) publish_sys(now);  // retained: readable from the start
     schedule_sys(now);
 }
@@ -115,6 +117,9 @@ void Engine::Impl::on_connected_packet(Connection& c, const mqtt::Packet& p, Mil
 Engine::Engine(const BrokerConfig& cfg, Logger& log, Io& io, Millis now)
     : impl_(std::make_unique<Impl>(cfg, log, io, now)) {}
 
+Engine::Engine(const BrokerConfig& cfg, Logger& log, Io& io, Millis now, detail::Persistence* store)
+    : impl_(std::make_unique<Impl>(cfg, log, io, now, store)) {}
+
 Engine::~Engine() = default;
 
 void Engine::on_open(ConnectionId id, const PeerInfo& peer, Millis now) {
@@ -191,5 +196,8 @@ void Engine::on_auth_result(ConnectionId id, bool ok, Millis now) {
     if (c == nullptr || !c->pending_connect) return;  // closed while the check ran
     impl_->on_auth_result(*c, ok, now);
 }
+bool Engine::acks_held() const { return !impl_->held_acks.empty(); }
+
+void Engine::on_commit(bool ok, mqtt::Reason failure, Millis now) { impl_->on_commit(ok, failure, now); }
 
 }  // namespace mote::broker

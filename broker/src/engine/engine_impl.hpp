@@ -139,6 +139,15 @@ struct Target {
     std::vector<std::uint32_t> sub_ids;
 };
 
+// A PUBACK/PUBREC/PUBCOMP waiting for the commit of its loop turn (strict
+// durability).
+struct HeldAck {
+    ConnectionId conn = 0;
+    mqtt::PacketType type = mqtt::PacketType::Puback;
+    std::uint16_t packet_id = 0;
+    mqtt::Reason reason = mqtt::Reason::Success;
+};
+
 // The level cap for topic filters (mosquitto uses 200 as well) [MQTT-4.7.3-3]
 // leaves the limit to the server; deeper filters get 0x8F / 0x80.
 constexpr std::size_t kMaxFilterLevels = 200;
@@ -146,7 +155,10 @@ constexpr std::size_t kMaxFilterLevels = 200;
 }  // namespace detail
 
 struct Engine::Impl {
-    Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now);
+    Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now, detail::Persistence* store = nullptr);
+    ~Impl();
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
 
     // First, so that it is destroyed after everything that holds a Message.
     MessagePool message_pool;
@@ -168,6 +180,8 @@ struct Engine::Impl {
     bool shut_down = false;
     bool any_acl = false;  // some listener has an ACL: the per-message checks run
     std::shared_ptr<const auth::Security> security;  // null: config allow_anonymous only
+    detail::Persistence* store = nullptr;  // null: memory only
+    std::vector<detail::HeldAck> held_acks;  // strict durability, in send order
 
     // Scratch buffers reused across calls (no allocation per message once warm).
     std::vector<std::uint8_t> enc;
@@ -263,6 +277,9 @@ struct Engine::Impl {
     bool acl_allows_subscribe(const detail::Session& s, mqtt::Bytes filter) const;
     // 5.0: PUBACK/PUBREC 0x87; 3.1.1: acknowledged as usual and dropped.
     void publish_denied(detail::Connection& c, const mqtt::Publish& p, std::string_view topic);
+    // restore.cpp: start-up from a durable store, and the commit barrier.
+    void restore(Millis now);
+    void on_commit(bool ok, mqtt::Reason failure, Millis now);
 
     // sys_topics.cpp
     void publish_sys(Millis now);

@@ -92,7 +92,10 @@ void Engine::Impl::detach_session(Session& s, Millis now, CloseKind kind) {
     } else {
         s.will.reset();  // [MQTT-3.1.2-10]: discarded on a normal DISCONNECT
     }
-    if (kind == CloseKind::Shutdown) return;  // sessions stay as they are
+    if (kind == CloseKind::Shutdown) {
+        sessions.session_changed(s);  // sessions stay as they are, without the Will
+        return;
+    }
     if (expiry == 0) {
         destroy_session(s);
         return;
@@ -262,6 +265,7 @@ void Engine::Impl::session_timer(Session& s, Millis now) {
         destroy_session(s);
         return;
     }
+    sessions.session_changed(s);  // the Will may have gone
     schedule_session(s);
 }
 

@@ -124,6 +124,7 @@ void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now)
     if (p.qos == 1) send_ack(c, PacketType::Puback, p.packet_id, Reason::Success);
     if (p.qos == 2) {
         s.incoming_qos2.insert(p.packet_id);
+        sessions.session_changed(s);
         send_ack(c, PacketType::Pubrec, p.packet_id, Reason::Success);
     }
 }
@@ -145,6 +146,7 @@ void Engine::Impl::publish_message(const MessagePtr& m, Millis now) {
 void Engine::Impl::on_pubrel(Connection& c, const mqtt::Ack& a) {
     Session& s = *c.session;
     if (s.incoming_qos2.erase(a.packet_id) != 0) {
+        sessions.session_changed(s);
         send_ack(c, PacketType::Pubcomp, a.packet_id, Reason::Success);
         return;
     }

@@ -30,6 +30,9 @@ struct Delivery {
     std::uint8_t qos = 0;
     bool retain = false;
     std::vector<std::uint32_t> sub_ids;  // 5.0 Subscription Identifiers that matched
+    // The durable store's row of this queued delivery (0: not written yet); only
+    // the store reads or sets it.
+    std::uint64_t store_seq = 0;
 };
 
 struct Inflight {
@@ -58,6 +61,8 @@ public:
         if (ids_.empty()) std::vector<std::uint16_t>().swap(ids_);  // idle sessions keep nothing
         return 1;
     }
+    // In increasing order (for the durable store).
+    const std::vector<std::uint16_t>& ids() const { return ids_; }
 
 private:
     std::vector<std::uint16_t> ids_;

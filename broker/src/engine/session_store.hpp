@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "engine/session.hpp"
 #include "mote/broker/message.hpp"
@@ -42,6 +43,28 @@ public:
     virtual std::size_t size() const = 0;
     // Visits every retained message (in topic order for the in-memory store).
     virtual void for_each(const std::function<void(const MessagePtr&)>& fn) const = 0;
+};
+
+// A durable store (broker/src/store/): the session and retained stores the engine
+// uses instead of its in-memory ones, already filled with what was restored at
+// start-up. The engine never calls SQLite; it only tells the stores what changed
+// (SessionStore::session_changed, RetainedStore::set/clear) and, in strict mode,
+// holds its PUBACK/PUBREC/PUBCOMP until the net layer reports the loop turn's
+// commit with Engine::on_commit().
+class Persistence {
+public:
+    virtual ~Persistence() = default;
+    virtual SessionStore& sessions() = 0;
+    virtual RetainedStore& retained() = 0;
+    // Strict durability: acknowledgements wait for the commit.
+    virtual bool hold_acks() const = 0;
+    // Restored sessions that had a live connection when the broker stopped: the
+    // engine treats them as closed abnormally at start-up (their Will goes out
+    // after its delay). Cleared by the engine once read.
+    virtual std::vector<std::string> take_were_online() = 0;
+    // Called by the engine's destructor: drops every Message from memory (they may
+    // come from the engine's MessagePool), leaving the database as it is.
+    virtual void release_memory() = 0;
 };
 
 class MemorySessionStore final : public SessionStore {

@@ -23,6 +23,12 @@ SendResult Engine::Impl::send_packet(Connection& c, const mqtt::Packet& p) {
 }
 
 void Engine::Impl::send_ack(Connection& c, PacketType type, std::uint16_t id, mqtt::Reason reason) {
+    if (store != nullptr && type != PacketType::Pubrel && store->hold_acks()) {
+        // Strict durability: the acknowledgement waits for the loop turn's commit
+        // (on_commit), in order with the others.
+        held_acks.push_back({c.id, type, id, reason});
+        return;
+    }
     if (!mqtt::is_v5(c.version) || reason == mqtt::Reason::Success) {
         // The common case, one per QoS 1/2 message: the fixed 4-byte form.
         std::uint8_t buf[4];

@@ -293,6 +293,10 @@ void Server::mark_dirty(Connection& c) {
 void Server::flush_all() {
     // flush() can mark other connections dirty (engine callbacks): loop until empty.
     while (!dirty_.empty()) {
+        // Strict durability: what on_writable() produced in the previous batch
+        // (PUBLISHes from a queue, their in-flight state) is committed before it
+        // goes out; a no-op otherwise.
+        commit_store(false);
         std::vector<ConnectionId> batch;
         batch.swap(dirty_);
         for (ConnectionId id : batch) {

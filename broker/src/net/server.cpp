@@ -2,6 +2,7 @@
 // signals, reload and the graceful shutdown. Reading and writing are in
 // connection_io.cpp.
 #include "net/server.hpp"
+#include "store/sqlite_store.hpp"  // complete type for ~Server
 
 #include "http/server_hook.hpp"
 
@@ -104,7 +105,15 @@ Server::Server(const BrokerConfig& cfg, Logger& log)
                            reinterpret_cast<uv_handle_t*>(&sighup_)}) {
         h->data = this;
     }
-    engine_ = std::make_unique<Engine>(cfg_, log_, *this, now());
+    try {
+        open_store();  // creates engine_, with the durable store when persistence is on
+    } catch (...) {
+        // A refused database: give the loop's handles back before the error goes up.
+        close_server_handles();
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        uv_loop_close(&loop_);
+        throw;
+    }
 }
 
 Server::~Server() {
@@ -115,6 +124,7 @@ Server::~Server() {
     }
     close_server_handles();
     uv_run(&loop_, UV_RUN_DEFAULT);
+    close_store();
     uv_loop_close(&loop_);
 }
 
@@ -335,6 +345,7 @@ void Server::on_tick() {
 }
 
 void Server::on_check() {
+    commit_store(false);  // strict: what this turn's output acknowledges is on disk first
     flush_all();
     rearm_timer();
 }
@@ -450,6 +461,9 @@ void Server::close_server_handles() {
             uv_close(h, close_noop);
         }
     }
+    if (store_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&commit_timer_))) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&commit_timer_), close_noop);
+    }
 }
 
 void Server::run() {
@@ -513,6 +527,11 @@ std::string engine_changes(const BrokerConfig& a, const BrokerConfig& b) {
          "http_listener/http_dashboard/http_dashboard_websocket_url");
     note(a.tls_handshake_timeout != b.tls_handshake_timeout, "tls_handshake_timeout");
     note(a.max_tls_handshakes != b.max_tls_handshakes, "max_tls_handshakes");
+    note(a.persistence != b.persistence || a.persistence_location != b.persistence_location ||
+             a.persistence_file != b.persistence_file || a.persistence_durability != b.persistence_durability ||
+             a.persistence_interval_ms != b.persistence_interval_ms ||
+             a.persistence_max_bytes != b.persistence_max_bytes,
+         "persistence options");
     return out;
 }
 

@@ -49,6 +49,10 @@ class HttpServer;
 #include "tls/tls_context.hpp"
 #include "ws/ws_session.hpp"
 
+namespace mote::broker::store {
+class SqliteStore;
+}
+
 namespace mote::broker::net {
 
 class Server;
@@ -249,6 +253,9 @@ public:
     void on_signal(int signum);
     uv_buf_t read_buffer();
     void on_handshake_sweep();
+    // persist.cpp: the durable store's commits (strict: once per loop turn before
+    // the output of that turn is flushed; relaxed: on commit_timer_).
+    void commit_store(bool force);
 
 private:
     Millis now();
@@ -310,6 +317,8 @@ private:
     uv_loop_t loop_{};
     const BrokerConfig cfg_;  // the Engine keeps a reference to it
     Logger& log_;
+    // Declared before engine_: the Engine keeps its state in it.
+    std::unique_ptr<store::SqliteStore> store_;
     std::unique_ptr<Engine> engine_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::unordered_map<ConnectionId, std::unique_ptr<Connection>> conns_;
@@ -346,6 +355,12 @@ private:
     uv_signal_t sigterm_{};
     uv_signal_t sighup_{};
     std::unique_ptr<AuthWorker> auth_;  // created by the first password check
+    uv_timer_t commit_timer_{};    // relaxed durability: the commit interval
+    Millis store_error_logged_ = 0;  // rate limit for commit failure lines
+    std::uint64_t store_failures_ = 0;
+    // persist.cpp
+    void open_store();
+    void close_store();
 };
 
 }  // namespace mote::broker::net

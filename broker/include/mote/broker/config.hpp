@@ -61,6 +61,13 @@ struct ListenerConfig {
 
 enum class LogLevel : std::uint8_t { Debug, Info, Notice, Warning, Error };
 
+// When a QoS 1/2 PUBLISH is acknowledged relative to its store transaction (see
+// docs/persistence.md).
+enum class Durability : std::uint8_t {
+    Strict,   // PUBACK/PUBREC only after the loop turn's commit is on disk
+    Relaxed,  // acknowledged at once; committed at least every persistence_interval_ms
+};
+
 struct BrokerConfig {
     // Without any listener in the file (or without a file) the broker listens on
     // 127.0.0.1:1883 only: a secure default, as mosquitto 2.x does.
@@ -104,6 +111,14 @@ struct BrokerConfig {
     bool per_listener_settings = false;
     std::string password_file_where;  // "mote.conf:12", for errors about the file
     std::string acl_file_where;
+    // Persistence (docs/persistence.md): an SQLite database in WAL mode at
+    // persistence_location/persistence_file.
+    bool persistence = false;
+    std::string persistence_location;          // directory; empty: the working directory
+    std::string persistence_file = "mote.db";
+    Durability persistence_durability = Durability::Strict;
+    std::uint32_t persistence_interval_ms = 1000;  // relaxed: the commit interval
+    std::uint64_t persistence_max_bytes = 0;       // database size cap; 0: none
 };
 
 struct ConfigError {

@@ -33,6 +33,9 @@ struct CredentialCheck {
     std::string username;
     std::string password;  // the Io wipes it once checked
 };
+namespace detail {
+class Persistence;  // broker/src/engine/session_store.hpp
+}
 
 enum class SendResult : std::uint8_t {
     Ok,            // queued
@@ -105,6 +108,10 @@ struct QueueStats {
 class Engine {
 public:
     Engine(const BrokerConfig& cfg, Logger& log, Io& io, Millis now);
+    // With a durable store (broker/src/store/), which must outlive the Engine: the
+    // engine restores the store's sessions (subscriptions, timers, Wills) and keeps
+    // its state there.
+    Engine(const BrokerConfig& cfg, Logger& log, Io& io, Millis now, detail::Persistence* store);
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -154,6 +161,17 @@ public:
     // packets that arrived after it are processed in order) or is refused with
     // CONNACK 0x86 (5.0) / 0x05 (3.1.1). Unknown or closed ids are ignored.
     void on_auth_result(ConnectionId id, bool ok, Millis now);
+
+    // Strict durability: PUBACK/PUBREC/PUBCOMP wait for the loop turn's commit.
+    // True when some are waiting.
+    bool acks_held() const;
+    // The net layer committed the store (once per loop turn). `ok`: the held
+    // acknowledgements go out. Otherwise nothing they acknowledge is on disk: 5.0
+    // PUBACK/PUBREC carry `failure` (0x97 Quota exceeded for a full disk, else
+    // 0x80) and a QoS 2 flow refused that way is forgotten; a 3.1.1 client, which
+    // cannot be told, and a held PUBCOMP lose their connection instead, so the
+    // client resends after reconnecting.
+    void on_commit(bool ok, mqtt::Reason failure, Millis now);
 
 private:
     struct Impl;

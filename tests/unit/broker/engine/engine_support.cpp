@@ -1,8 +1,12 @@
 #include "broker/engine/engine_support.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "store/sqlite_store.hpp"
 
 #include <CppUTest/TestHarness.h>
 
@@ -226,7 +230,33 @@ BrokerConfig Harness::default_config() {
 Harness::Harness(const BrokerConfig& c) : cfg(c) {
     std::string err;
     log.configure(cfg, err);
-    engine = std::make_unique<Engine>(cfg, log, io, now);
+    const char* dir = std::getenv("MOTE_TEST_STORE");
+    if (dir == nullptr || *dir == '\0') {
+        engine = std::make_unique<Engine>(cfg, log, io, now);
+        return;
+    }
+    static int serial = 0;
+    const std::string path = std::string(dir) + "/harness-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(++serial) + ".db";
+    for (const char* ext : {"", "-wal", "-shm"}) std::remove((path + ext).c_str());
+    store = std::make_unique<store::SqliteStore>();
+    if (!store->open(path, cfg, now, err)) FAIL(err.c_str());
+    engine = std::make_unique<Engine>(cfg, log, io, now, store.get());
+}
+
+Harness::~Harness() {
+    engine.reset();
+    if (store) {
+        const std::string path = store->path();
+        store.reset();
+        for (const char* ext : {"", "-wal", "-shm"}) std::remove((path + ext).c_str());
+    }
+}
+
+void Harness::commit() {
+    if (!store) return;
+    const store::CommitResult r = store->commit(now);
+    engine->on_commit(r.ok, r.failure, now);
 }
 
 void Harness::open(ConnectionId id) {
@@ -242,6 +272,7 @@ void Harness::feed(ConnectionId id, const Buf& bytes) {
         const mqtt::FixedHeader h = mqtt::parse_fixed_header(rest, mqtt::kMaxRemainingLength + 5);
         if (h.status != mqtt::FrameStatus::Complete || h.total_size() > rest.size) return;
         engine->on_packet(id, h.first_byte, rest.sub(h.header_size, h.remaining_length), h.total_size(), now);
+        commit();
         off += h.total_size();
     }
 }
@@ -249,6 +280,7 @@ void Harness::feed(ConnectionId id, const Buf& bytes) {
 void Harness::advance(Millis ms) {
     now += ms;
     engine->tick(now);
+    commit();
 }
 
 void Harness::connect(ConnectionId id, const ConnectOpts& o) {

@@ -11,6 +11,10 @@
 #include "mote/common/codec.hpp"
 #include "mote/common/framer.hpp"
 
+namespace mote::broker::store {
+class SqliteStore;
+}
+
 namespace mote::broker::test {
 
 using Buf = std::vector<std::uint8_t>;
@@ -111,13 +115,21 @@ Buf without_reason_string(const Buf& wire);
 class Harness {
 public:
     explicit Harness(const BrokerConfig& cfg = default_config());
+    ~Harness();
     static BrokerConfig default_config();
 
     void open(ConnectionId id);
     // Feeds every whole packet in `bytes` (they must be complete).
     void feed(ConnectionId id, const Buf& bytes);
     void advance(Millis ms);  // moves the clock and ticks
-    void close(ConnectionId id) { engine->on_closed(id, now); }
+    void close(ConnectionId id) {
+        engine->on_closed(id, now);
+        commit();
+    }
+    // With MOTE_TEST_STORE=DIR the engine keeps its state in a fresh SQLite store
+    // in DIR (strict durability) and the harness commits after every packet, as
+    // the net layer does once per loop turn; otherwise a no-op.
+    void commit();
 
     // Opens `id`, connects, checks the CONNACK is a success and clears the Io log.
     void connect(ConnectionId id, const ConnectOpts& o);
@@ -134,6 +146,7 @@ public:
     Logger log;
     FakeIo io;
     Millis now = 1000000;
+    std::unique_ptr<store::SqliteStore> store;  // before engine: it outlives it
     std::unique_ptr<Engine> engine;
 };
 
