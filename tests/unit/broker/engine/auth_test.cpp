@@ -64,7 +64,7 @@ TEST(EngineAuth, ConnectWaitsForTheIoCheck) {
     STRCMP_EQUAL("alice", h->io.checks[0].username.c_str());
     STRCMP_EQUAL("pw", h->io.checks[0].password.c_str());
     CHECK(h->io.checks[0].passwords != nullptr);
-    h->engine->on_auth_result(1, true, h->now);
+    h->auth_result(1, true);
     STRCMP_EQUAL("20 02 00 00", to_hex(h->sent(1)[0]).c_str());
     LONGS_EQUAL(1, h->engine->stats().clients_connected);
 }
@@ -72,7 +72,7 @@ TEST(EngineAuth, ConnectWaitsForTheIoCheck) {
 TEST(EngineAuth, WrongPasswordV311IsNotAuthorized05) {
     // 3.1.1 §3.2.2.3; 0x05 as mosquitto sends it for a wrong password.
     start_check(1, 4);
-    h->engine->on_auth_result(1, false, h->now);
+    h->auth_result(1, false);
     STRCMP_EQUAL("20 02 00 05", to_hex(h->sent(1)[0]).c_str());
     CHECK(h->io.closed(1));
     LONGS_EQUAL(0, h->engine->stats().clients_connected);
@@ -80,7 +80,7 @@ TEST(EngineAuth, WrongPasswordV311IsNotAuthorized05) {
 
 TEST(EngineAuth, WrongPasswordV5IsBadUserNameOrPassword86) {
     start_check(1, 5);
-    h->engine->on_auth_result(1, false, h->now);
+    h->auth_result(1, false);
     STRCMP_EQUAL("20 03 00 86 00", to_hex(without_reason_string(h->sent(1)[0])).c_str());
     CHECK(h->io.closed(1));
 }
@@ -90,7 +90,7 @@ TEST(EngineAuth, PacketsBeforeTheAnswerAreHeldAndRunInOrder) {
     h->feed(1, subscribe_pkt(4, 7, {{"a/b", 1}}));
     h->feed(1, publish_pkt(4, 1, "a/b", "x", 9));
     CHECK(h->sent(1).empty());
-    h->engine->on_auth_result(1, true, h->now);
+    h->auth_result(1, true);
     auto s = h->sent(1);
     LONGS_EQUAL(4, s.size());
     STRCMP_EQUAL("20 02 00 00", to_hex(s[0]).c_str());  // CONNACK first
@@ -105,7 +105,7 @@ TEST(EngineAuth, HeldPacketsAreDroppedWithARefusedConnect) {
     h->subscribe(2, 4, "a/#", 0);
     start_check(1, 4);
     h->feed(1, publish_pkt(4, 0, "a/b", "x"));
-    h->engine->on_auth_result(1, false, h->now);
+    h->auth_result(1, false);
     CHECK(h->sent(2).empty());
     LONGS_EQUAL(1, h->sent(1).size());
 }
@@ -115,16 +115,16 @@ TEST(EngineAuth, FloodBeforeTheAnswerClosesTheConnection) {
     const std::string big(60000, 'x');
     for (int i = 0; i < 20; ++i) h->feed(1, publish_pkt(4, 0, "a/b", big));
     CHECK(h->io.closed(1));
-    h->engine->on_auth_result(1, true, h->now);  // too late: ignored
+    h->auth_result(1, true);  // too late: ignored
     CHECK(h->sent(1).empty());
 }
 
 TEST(EngineAuth, CloseDuringTheCheckIsHarmless) {
     start_check(1, 5);
     h->close(1);
-    h->engine->on_auth_result(1, true, h->now);
-    h->engine->on_auth_result(1, false, h->now);
-    h->engine->on_auth_result(99, true, h->now);
+    h->auth_result(1, true);
+    h->auth_result(1, false);
+    h->auth_result(99, true);
     CHECK(h->sent(1).empty());
     LONGS_EQUAL(0, h->engine->stats().clients_connected);
 }

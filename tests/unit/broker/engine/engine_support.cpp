@@ -259,6 +259,11 @@ void Harness::commit() {
     engine->on_commit(r.ok, r.failure, now);
 }
 
+void Harness::auth_result(ConnectionId id, bool ok) {
+    engine->on_auth_result(id, ok, now);
+    commit();
+}
+
 void Harness::open(ConnectionId id) {
     PeerInfo peer;
     peer.address = "127.0.0.1:1";

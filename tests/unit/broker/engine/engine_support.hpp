@@ -130,6 +130,9 @@ public:
     // in DIR (strict durability) and the harness commits after every packet, as
     // the net layer does once per loop turn; otherwise a no-op.
     void commit();
+    // The Io's answer to a password check, then the commit as after a packet (strict
+    // durability holds the acks it releases until then).
+    void auth_result(ConnectionId id, bool ok);
 
     // Opens `id`, connects, checks the CONNACK is a success and clears the Io log.
     void connect(ConnectionId id, const ConnectOpts& o);
