@@ -10,8 +10,7 @@
 #  2. Prints arm-none-eabi-size of libmote_common.a for Cortex-M0+.
 #  3. Builds common/, the client and mote-broker for arm-linux-gnueabihf and
 #     aarch64-linux-gnu against Debian's multiarch libraries (scripts/setup.sh
-#     installs libuv1-dev:armhf/arm64 and friends), plus a static mote-broker
-#     (MOTE_STATIC=ON) for each, and runs tests/cross/gateway_test.py: the ARM
+#     installs libuv1-dev:armhf/arm64 and friends), and runs tests/cross/gateway_test.py: the ARM
 #     brokers under qemu-arm / qemu-aarch64 with mosquitto_pub/sub round trips at
 #     QoS 0/1/2 and the ARM sensor example, also under qemu-user; then builds the
 #     armhf/arm64 .deb packages (CPack), runs the packaged broker on the packaged
@@ -83,16 +82,9 @@ for tc in arm-linux-gnueabihf aarch64-linux-gnu; do
   build "$dir" "$tc.cmake" -DMOTE_BUILD_TESTS=OFF -DMOTE_BUILD_BENCH=OFF
   [ -f "$dir/common/libmote_common.a" ] || die "$tc: libmote_common.a was not built"
   [ -x "$dir/broker/mote-broker" ] || die "$tc: mote-broker was not built"
-  say "$tc: static mote-broker (MOTE_STATIC=ON)"
-  build "$dir-static" "$tc.cmake" -DMOTE_BUILD_TESTS=OFF -DMOTE_BUILD_BENCH=OFF -DMOTE_BUILD_CLIENT=OFF \
-    -DMOTE_STATIC=ON
-  file "$dir-static/broker/mote-broker" | grep -q "statically linked" ||
-    die "$tc: the MOTE_STATIC=ON mote-broker is not statically linked"
   say "$tc: gateway in emulation (broker and sensor under qemu-user)"
   python3 "$ROOT/tests/cross/gateway_test.py" "$arch" "$dir/broker/mote-broker" \
     "$dir/firmware-client/mote-sensor" "$sensor_version" || die "$tc: gateway test failed"
-  python3 "$ROOT/tests/cross/gateway_test.py" "$arch" "$dir-static/broker/mote-broker" ||
-    die "$tc: gateway test of the static broker failed"
   say "$tc: .deb package (CPack) and its broker under qemu-user"
   rm -rf "$dir/deb"
   (cd "$dir" && cpack --config CPackConfig.cmake -B "$dir/deb") >"$dir.cpack.log" 2>&1 ||

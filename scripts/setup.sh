@@ -27,6 +27,9 @@ PACKAGES=(
   libuv1-dev:armhf libmbedtls-dev:armhf libsqlite3-dev:armhf
   libuv1-dev:arm64 libmbedtls-dev:arm64 libsqlite3-dev:arm64
   libsystemd-dev:armhf libsystemd-dev:arm64 libstdc++6:armhf libstdc++6:arm64
+  # libwslay-dev and libhttp-parser-dev are not multiarch co-installable: the ARM
+  # builds use the host's headers and the target's runtime library (broker/CMakeLists.txt)
+  libwslay1:armhf libwslay1:arm64 libhttp-parser2.9:armhf libhttp-parser2.9:arm64
   libsystemd-dev dpkg-dev adduser util-linux systemd file
   # HTTP endpoint and dashboard (docs/dashboard.md): request parser, metrics parser, browser test
   libhttp-parser-dev python3-prometheus-client chromium

@@ -4,7 +4,7 @@
 # files) so that unit tests and the fuzzer link them without libuv; the libuv
 # listener is compiled into mote-broker.
 find_path(MOTE_HTTP_PARSER_INCLUDE_DIR http_parser.h)
-find_library(MOTE_HTTP_PARSER_LIBRARY http_parser)
+find_library(MOTE_HTTP_PARSER_LIBRARY NAMES http_parser libhttp_parser.so.2.9)  # soname: ARM cross builds
 if(NOT MOTE_HTTP_PARSER_INCLUDE_DIR OR NOT MOTE_HTTP_PARSER_LIBRARY)
   message(FATAL_ERROR "libhttp-parser not found: apt-get install libhttp-parser-dev (scripts/setup.sh)")
 endif()

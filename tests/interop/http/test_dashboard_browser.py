@@ -6,10 +6,10 @@ WebSockets; readings published by mosquitto_pub and by the firmware client's Lin
 sensor example (firmware-client/examples/linux) must appear on the page within
 5 s. A screenshot is saved under the build tree (dashboard.png).
 
-The WebSocket side: mote-broker's own websockets listener is being built in
-parallel (the tls helper's work); until it lands the page connects to Debian
-mosquitto's websockets listener. Set WS_BROKER below (or $MOTE_DASHBOARD_WS) to
-"mote" to switch the test to mote-broker's listener.
+The WebSocket side: the page connects to mote-broker's own websockets listener
+(`listener N` + `protocol websockets`, found through /config.json), so the whole
+path is Mote's. $MOTE_DASHBOARD_WS=mosquitto runs the same page against Debian
+mosquitto's websockets listener instead (a cross-check of the page itself).
 
 Environment (set by tests/interop/CMakeLists.txt): MOTE_BROKER, MOTE_SENSOR (the
 host build of mote-sensor), MOTE_NPM_DIR (playwright-core is installed there with
@@ -33,7 +33,7 @@ from httpkit import HOST  # noqa: E402
 
 # "mosquitto": Debian mosquitto's websockets listener carries the telemetry.
 # "mote": mote-broker's own `listener N` + `protocol websockets`.
-WS_BROKER = os.environ.get("MOTE_DASHBOARD_WS", "mosquitto")
+WS_BROKER = os.environ.get("MOTE_DASHBOARD_WS", "mote")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
