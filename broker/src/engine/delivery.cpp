@@ -37,7 +37,7 @@ Target& Engine::Impl::target_for(Session& s) {
     return targets.back();
 }
 
-void Engine::Impl::route(const MessagePtr& m, Millis now) {
+bool Engine::Impl::route(const MessagePtr& m, Millis now) {
     ++route_epoch;
     targets.clear();
     match_subs.clear();
@@ -84,7 +84,9 @@ void Engine::Impl::route(const MessagePtr& m, Millis now) {
         d.sub_ids = std::move(t.sub_ids);
         deliver(*t.session, std::move(d), now);
     }
+    const bool matched = !targets.empty();
     targets.clear();
+    return matched;
 }
 
 std::uint32_t Engine::Impl::window(const Connection& c) const {
@@ -313,9 +315,10 @@ void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Mi
     const std::size_t i = find_flow(s.inflight, a.packet_id);
     if (i == s.inflight.size()) {
         // HOSTILE row 51: unknown PUBACK/PUBCOMP are ignored; an unknown PUBREC is
-        // answered with PUBREL 0x92 (5.0 §4.3.3) so the client can finish its side.
+        // answered with a PUBREL so the client can finish its side. 5.0 §4.3.3
+        // allows 0x92 there; mosquitto sends 0x00 (Mosquitto compatibility).
         if (type == PacketType::Pubrec && !mqtt::is_error(a.reason)) {
-            send_ack(c, PacketType::Pubrel, a.packet_id, Reason::PacketIdentifierNotFound);
+            send_ack(c, PacketType::Pubrel, a.packet_id, Reason::Success);
         }
         return;
     }
@@ -324,6 +327,12 @@ void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Mi
     switch (t.action) {
     case OutAction::ProtocolError:
         fail(c, {Reason::ProtocolError, "acknowledgement of the wrong type"}, now);
+        return;
+    case OutAction::Ignore:
+        if (log.enabled(LogLevel::Debug)) {
+            log.log(LogLevel::Debug, "ignoring acknowledgement type %u for QoS 2 packet id %u client=%s",
+                    static_cast<unsigned>(type), static_cast<unsigned>(a.packet_id), s.client_id.c_str());
+        }
         return;
     case OutAction::SendPubrel:
         f.state = t.next;

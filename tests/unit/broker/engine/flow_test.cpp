@@ -32,11 +32,12 @@ TEST(QosFlowTable, Transitions) {
         {OutState::AwaitPuback, PacketType::Pubcomp, Reason::Success, OutAction::ProtocolError, OutState::AwaitPuback},
         {OutState::AwaitPubrec, PacketType::Pubrec, Reason::Success, OutAction::SendPubrel, OutState::AwaitPubcomp},
         {OutState::AwaitPubrec, PacketType::Pubrec, Reason::QuotaExceeded, OutAction::Complete, OutState::AwaitPubrec},
-        {OutState::AwaitPubrec, PacketType::Puback, Reason::Success, OutAction::ProtocolError, OutState::AwaitPubrec},
-        {OutState::AwaitPubrec, PacketType::Pubcomp, Reason::Success, OutAction::ProtocolError, OutState::AwaitPubrec},
+        // Mosquitto compatibility (issue 9): wrong acks for a QoS 2 flow are ignored.
+        {OutState::AwaitPubrec, PacketType::Puback, Reason::Success, OutAction::Ignore, OutState::AwaitPubrec},
+        {OutState::AwaitPubrec, PacketType::Pubcomp, Reason::Success, OutAction::Ignore, OutState::AwaitPubrec},
         {OutState::AwaitPubcomp, PacketType::Pubcomp, Reason::Success, OutAction::Complete, OutState::AwaitPubcomp},
         {OutState::AwaitPubcomp, PacketType::Pubrec, Reason::Success, OutAction::SendPubrel, OutState::AwaitPubcomp},
-        {OutState::AwaitPubcomp, PacketType::Puback, Reason::Success, OutAction::ProtocolError, OutState::AwaitPubcomp},
+        {OutState::AwaitPubcomp, PacketType::Puback, Reason::Success, OutAction::Ignore, OutState::AwaitPubcomp},
     };
     for (const Row& r : rows) {
         const auto t = out_transition(r.from, r.ack, r.reason);
@@ -84,6 +85,8 @@ TEST(EngineFlow, Qos2OutgoingFullFlow) {
     h->connect(2, 5, "p");
     h->io.clear();
     h->feed(2, publish_pkt(5, 2, "t", "a", 1));
+    LONGS_EQUAL(0, h->publishes(1, Version::V5).size());  // held until the PUBREL
+    h->feed(2, ack_pkt(PacketType::Pubrel, 1));
     auto p = h->publishes(1, Version::V5);
     LONGS_EQUAL(1, p.size());
     LONGS_EQUAL(2, p[0]->p.publish.qos);
@@ -106,6 +109,28 @@ TEST(EngineFlow, WrongAckTypeIsProtocolError) {
     h->feed(1, ack_pkt(PacketType::Pubrec, 1));
     STRCMP_EQUAL("E0 01 82", to_hex(without_reason_string(h->sent(1)[0])).c_str());
     CHECK(h->io.closed(1));
+}
+
+TEST(EngineFlow, WrongAckForQos2FlowIsIgnored) {
+    // Issue 9 item 4, Mosquitto compatibility: PUBACK or PUBCOMP for a QoS 2
+    // delivery is ignored, and the flow completes with the right acks.
+    h->connect(1, 5, "s");
+    h->feed(1, subscribe_pkt(5, 1, {{"t", 2}}));
+    h->connect(2, 5, "p");
+    h->feed(2, publish_pkt(5, 2, "t", "a", 1));
+    h->feed(2, ack_pkt(PacketType::Pubrel, 1));
+    const std::uint16_t id = h->publishes(1, Version::V5).at(0)->p.publish.packet_id;
+    h->io.clear();
+    h->feed(1, ack_pkt(PacketType::Puback, id));
+    h->feed(1, ack_pkt(PacketType::Pubcomp, id));
+    LONGS_EQUAL(0, h->sent(1).size());
+    CHECK_FALSE(h->io.closed(1));
+    h->feed(1, ack_pkt(PacketType::Pubrec, id));
+    STRCMP_EQUAL(to_hex(ack_pkt(PacketType::Pubrel, id)).c_str(), to_hex(h->sent(1)[0]).c_str());
+    h->feed(1, ack_pkt(PacketType::Puback, id));  // ignored in AwaitPubcomp too
+    h->feed(1, ack_pkt(PacketType::Pubcomp, id));
+    LONGS_EQUAL(1, h->sent(1).size());
+    CHECK_FALSE(h->io.closed(1));
 }
 
 TEST(EngineFlow, InflightWindowThenQueueInOrder) {
@@ -170,6 +195,7 @@ TEST(EngineFlow, OfflineQueueAndRedeliveryWithDup) {
     h->io.clear();
     h->feed(2, publish_pkt(4, 1, "t", "a", 1));
     h->feed(2, publish_pkt(4, 2, "t", "b", 2));
+    h->feed(2, ack_pkt(PacketType::Pubrel, 2));
     auto first = ids(1, Version::V3_1_1);
     LONGS_EQUAL(2, first.size());
     h->feed(1, ack_pkt(PacketType::Pubrec, first[1]));  // b is now awaiting PUBCOMP
@@ -191,10 +217,12 @@ TEST(EngineFlow, OfflineQueueAndRedeliveryWithDup) {
     STRCMP_EQUAL("c", std::string(c->p.publish.payload.chars(), 1).c_str());
 }
 
-TEST(EngineFlow, UnknownPubrecGetsPubrel92) {
+TEST(EngineFlow, UnknownPubrecGetsPlainPubrel) {
+    // HOSTILE row 51: 5.0 §4.3.3 allows 0x92; mosquitto sends 0x00 (Mosquitto
+    // compatibility).
     h->connect(1, 5, "s");
     h->feed(1, ack_pkt(PacketType::Pubrec, 77));
-    STRCMP_EQUAL("62 03 00 4D 92", to_hex(h->sent(1)[0]).c_str());
+    STRCMP_EQUAL("62 02 00 4D", to_hex(h->sent(1)[0]).c_str());
 }
 
 TEST(EngineFlow, BackpressureStopsUntilWritable) {
