@@ -326,13 +326,9 @@ void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Mi
     const detail::OutTransition t = detail::out_transition(f.state, type, a.reason);
     switch (t.action) {
     case OutAction::ProtocolError:
+        // Mosquitto 2.0 closes the connection here too (checked side by side in
+        // tests/interop/compat): 0x82 in 5.0, a plain close in 3.1.1.
         fail(c, {Reason::ProtocolError, "acknowledgement of the wrong type"}, now);
-        return;
-    case OutAction::Ignore:
-        if (log.enabled(LogLevel::Debug)) {
-            log.log(LogLevel::Debug, "ignoring acknowledgement type %u for QoS 2 packet id %u client=%s",
-                    static_cast<unsigned>(type), static_cast<unsigned>(a.packet_id), s.client_id.c_str());
-        }
         return;
     case OutAction::SendPubrel:
         f.state = t.next;

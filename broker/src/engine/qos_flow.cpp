@@ -11,9 +11,7 @@ OutTransition out_transition(OutState state, PacketType ack, mqtt::Reason reason
         // QoS 1 ends with PUBACK, whatever its reason code [MQTT-4.3.2-4].
         return ack == PacketType::Puback ? OutTransition{OutAction::Complete, state} : error;
     case OutState::AwaitPubrec:
-        // Mosquitto compatibility: a PUBACK or PUBCOMP for a QoS 2 message (buggy
-        // firmware does this) is ignored and the flow waits for its PUBREC.
-        if (ack != PacketType::Pubrec) return {OutAction::Ignore, state};
+        if (ack != PacketType::Pubrec) return error;
         // A PUBREC with a failure reason ends the flow (5.0 §4.3.3): no PUBREL.
         if (mqtt::is_error(reason)) return {OutAction::Complete, state};
         return {OutAction::SendPubrel, OutState::AwaitPubcomp};
@@ -21,7 +19,7 @@ OutTransition out_transition(OutState state, PacketType ack, mqtt::Reason reason
         if (ack == PacketType::Pubcomp) return {OutAction::Complete, state};
         // A repeated PUBREC is answered with the PUBREL again.
         if (ack == PacketType::Pubrec) return {OutAction::SendPubrel, OutState::AwaitPubcomp};
-        return {OutAction::Ignore, state};  // PUBACK: ignored, as mosquitto does
+        return error;
     }
     return error;
 }

@@ -19,7 +19,6 @@ enum class OutAction : std::uint8_t {
     Complete,      // the flow is over: free the packet id
     SendPubrel,    // move to (or stay in) AwaitPubcomp and send PUBREL
     ProtocolError, // an acknowledgement of the wrong type for this flow
-    Ignore,        // a wrong acknowledgement mosquitto tolerates: the flow goes on
 };
 
 struct OutTransition {
