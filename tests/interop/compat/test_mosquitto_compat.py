@@ -27,8 +27,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import harness  # noqa: E402
-from mqttraw import (Closed, RawClient, connect, h, pkt, props, publish, s,  # noqa: E402
-                     split_packets, subscribe, vbi)
+from mqttraw import (Closed, RawClient, connect, decode_vbi, h, pkt, props, publish,  # noqa: E402
+                     publish_fields, s, split_packets, subscribe, vbi)
 
 MOSQUITTO = harness.MOSQUITTO
 QUIET = 0.25  # seconds of silence that count as "nothing more"
@@ -424,6 +424,28 @@ case("pub_v5_properties_forwarded", "[MQTT-3.3.2-15] [MQTT-3.3.2-17] [MQTT-3.3.2
     ("send", "p", publish(5, "f/" + k, b"x", properties=h("01 01 03 00 01 74 08 00 01 72 09 00 01 63 26 00 01 6B 00 01 76"))),
     ("recv", "s", 1)])
 
+# 7. With limits configured the same way in both brokers (class Limits).
+LIMITS_CONF = ("max_keepalive 60", "max_packet_size 1000", "retain_available false",
+               "max_inflight_messages 5")
+case("limits_v5_connack", "Mosquitto compatibility (CONNACK properties and order)",
+     lambda k: opened(5, "a", "d" + k), tag="limits")
+case("limits_v5_server_keep_alive", "[MQTT-3.2.2-21] [MQTT-3.2.2-22]",
+     lambda k: opened(5, "a", "d" + k, keepalive=100), tag="limits")
+case("limits_v5_keepalive_0", "[MQTT-3.2.2-21]; Mosquitto compatibility",
+     lambda k: opened(5, "a", "d" + k, keepalive=0), tag="limits")
+case("limits_v4_keepalive_above_max", "Mosquitto compatibility (CONNACK 0x02)",
+     lambda k: pre(connect(4, client_id="d" + k, keepalive=100)), tag="limits")
+case("limits_v4_keepalive_0", "Mosquitto compatibility (CONNACK 0x02 when max_keepalive is set)",
+     lambda k: pre(connect(4, client_id="d" + k, keepalive=0)), tag="limits")
+case("limits_v5_retain_not_supported", "[MQTT-3.2.2-14]: 0x9A",
+     lambda k: after(5, k, publish(5, "r/" + k, b"x", retain=True)), tag="limits")
+case("limits_v5_will_retain_not_supported", "5.0 §3.2.2.3.5: CONNACK 0x9A",
+     lambda k: pre(connect(5, client_id="d" + k, will=("w/" + k, "x", 0, True))), tag="limits")
+case("limits_v5_packet_too_large", "[MQTT-3.2.2-15] §3.2.2.3.6: 0x95",
+     lambda k: after(5, k, publish(5, "big/" + k, b"x" * 1100)), tag="limits")
+case("limits_v5_receive_maximum_exceeded", "5.0 §3.3.4: 0x93", lambda k: opened(5, "p", "p" + k) + [
+    ("send", "p", b"".join(publish(5, "x/" + k, b"m", qos=2, pid=i + 1) for i in range(6))),
+    ("recv", "p", 5), ("close", "p")], tag="limits")
 
 # Documented differences (docs/mosquitto-compat.md): case -> (reason, mote-broker's
 # exact transcript). Everything else must match mosquitto line for line.
@@ -433,6 +455,11 @@ SPEC_CONNACK = "5.0 §4.13.1 lets the server send CONNACK with the reason code b
                "Mote does (a reason code on the wire), mosquitto closes without one"
 SPEC_DISCONNECT = "5.0 §4.13.1: the server SHOULD send DISCONNECT with the reason code; " \
                   "mosquitto closes without one"
+
+
+KEEPALIVE_V4 = ("HOSTILE row 34: 3.1.1 cannot tell a client the maximum, so a Keep Alive above "
+                "max_keepalive (or 0 when one is set) is refused with CONNACK 0x02; mosquitto 2.0.11 applies "
+                "max_keepalive to MQTT 5 clients only (its changelog) and accepts it")
 
 
 def _connack_close(code):
@@ -520,6 +547,10 @@ DIFFERENCES.update({
     "will_v5_takeover_delay_0": ("[MQTT-3.1.4-3] DISCONNECT 0x8E to the old connection (mosquitto closes "
                                  "without it); 5.0 §3.1.3.2.2: with Will Delay 0 the old Will is sent at its "
                                  "close, mosquitto discards it", None),
+    "limits_v5_receive_maximum_exceeded": ("5.0 §3.3.4: the server uses DISCONNECT 0x93 (issue 9 item "
+                                           "10); mosquitto answers the extra PUBLISH with PUBREC 0x97", None),
+    "limits_v4_keepalive_above_max": (KEEPALIVE_V4, ["a< 20 02 00 02", "a< CLOSED"]),
+    "limits_v4_keepalive_0": (KEEPALIVE_V4, ["a< 20 02 00 02", "a< CLOSED"]),
     "will_v5_takeover_delay_2": ("[MQTT-3.1.4-3]: DISCONNECT 0x8E to the old connection; mosquitto closes "
                                  "without it", None),
 })
@@ -537,7 +568,7 @@ def _expected_mote(name, k, mosq):
         return mosq[:i] + ["s< e0 01 82"] + mosq[i:]
     if name == "receive_maximum_window_v5":
         return None  # checked by test_receive_maximum_window_exact below
-    if name == "receive_maximum_exceeded_v5":
+    if name in ("receive_maximum_exceeded_v5", "limits_v5_receive_maximum_exceeded"):
         return mosq[:-2] + ["p< e0 01 93", "p< CLOSED"]
     if name == "will_v5_takeover_delay_2":
         i = mosq.index("w< CLOSED")
@@ -619,9 +650,146 @@ class Defaults(SideBySide):
     """Both brokers with their defaults."""
 
 
+class Limits(SideBySide):
+    """Both brokers with the same limits configured (LIMITS_CONF)."""
+
+    CONF = LIMITS_CONF
+
+
 for _name, (_cite, _fn, _tag) in CASES.items():
-    if _tag == "default":
-        setattr(Defaults, "test_" + _name, _make_test(_name))
+    setattr(Defaults if _tag == "default" else Limits, "test_" + _name, _make_test(_name))
+
+
+def connack_props(body):
+    """[(id, raw value)] of a v5 CONNACK body, in order."""
+    plen, pos = decode_vbi(body, 2)
+    end, out = pos + plen, []
+    fixed = {0x11: 4, 0x21: 2, 0x22: 2, 0x24: 1, 0x25: 1, 0x27: 4, 0x28: 1, 0x29: 1, 0x2A: 1, 0x13: 2}
+    while pos < end:
+        pid = body[pos]
+        pos += 1
+        n = fixed.get(pid)
+        if n is None:  # a UTF-8 string property (0x12 Assigned Client Identifier, ...)
+            n = 2 + int.from_bytes(body[pos:pos + 2], "big")
+        out.append((pid, body[pos:pos + n]))
+        pos += n
+    return out
+
+
+class Scenarios(SideBySide):
+    """Side-by-side cases whose replies carry values that legitimately differ
+    (generated client identifiers, times): the structure is compared."""
+
+    def test_assigned_client_identifier_v5(self):
+        """[MQTT-3.2.2-16] [MQTT-3.1.3-7]: an empty Client Identifier gets one in the
+        CONNACK, in the same property order as mosquitto's; the identifier works for a
+        later session (Session Present 1)."""
+        shapes = []
+        for b in self.brokers:
+            c = RawClient(b.port)
+            self.addCleanup(c.close)
+            first, body = c.handshake(connect(5, client_id="", clean=False, properties=EXPIRY_60))
+            self.assertEqual((first, body[:2]), (0x20, h("00 00")))
+            pr = connack_props(body)
+            ids = [v for p, v in pr if p == 0x12]
+            self.assertEqual(len(ids), 1, "no Assigned Client Identifier: %s" % body.hex(" "))
+            assigned = ids[0][2:].decode()
+            self.assertTrue(assigned)
+            shapes.append([p for p, _v in pr])
+            c.send(h("E0 00"))
+            c.read_until_close(1.0)
+            c2 = RawClient(b.port)
+            self.addCleanup(c2.close)
+            first, body = c2.handshake(connect(5, client_id=assigned, clean=False, properties=EXPIRY_60))
+            self.assertEqual((first, body[:2]), (0x20, h("01 00")), "session not kept for " + assigned)
+        self.assertEqual(shapes[0], shapes[1], "CONNACK property order differs from mosquitto")
+
+    def test_message_expiry_forwarded_v5(self):
+        """[MQTT-3.3.2-6]: the Message Expiry Interval is forwarded minus the time
+        the message waited (10 s, queued for about 1.2 s: 8 or 9 in both)."""
+        for b in self.brokers:
+            s1 = RawClient(b.port)
+            self.addCleanup(s1.close)
+            s1.connect_ok(5, client_id="ex-s", clean=False, properties=EXPIRY_60)
+            s1.send(subscribe(5, 1, "ex/t", 1))
+            self.assertEqual(s1.recv_packet()[0], 0x90)
+            s1.send(h("E0 00"))
+            s1.read_until_close(1.0)
+            p = RawClient(b.port)
+            self.addCleanup(p.close)
+            p.connect_ok(5, client_id="ex-p")
+            p.send(publish(5, "ex/t", b"x", qos=1, pid=1, properties=h("02 00 00 00 0A")))
+            self.assertEqual(p.recv_packet()[0], 0x40)
+            time.sleep(1.2)
+            s2 = RawClient(b.port)
+            self.addCleanup(s2.close)
+            s2.connect_ok(5, client_id="ex-s", clean=False, properties=EXPIRY_60)
+            first, body = s2.recv_packet()
+            self.assertEqual(first & 0xF0, 0x30)
+            prop = publish_fields(5, first, body)[5]
+            self.assertEqual(prop[:1], b"\x02", "no Message Expiry Interval: %s" % body.hex(" "))
+            self.assertIn(int.from_bytes(prop[1:5], "big"), (8, 9), "%s: %s" % (b.binary, body.hex(" ")))
+
+
+class MoteOnly(unittest.TestCase):
+    """Mote behaviour with no mosquitto counterpart to compare with."""
+
+    def broker(self, conf=()):
+        if not harness.is_mote():
+            raise unittest.SkipTest("MOTE_BROKER is not set")
+        b = harness.Broker(conf).start()
+
+        def stop():
+            problem = b.shutdown_problem()
+            if problem:
+                raise AssertionError(problem)
+        self.addCleanup(stop)
+        return b
+
+    def test_reason_strings_option(self):
+        """Issue 9 item 2: `reason_strings true` (Mote option) adds the cause as a
+        Reason String (0x1F) to an error DISCONNECT; the default sends none."""
+        for conf, with_string in (((), False), (("reason_strings true",), True)):
+            b = self.broker(conf)
+            c = RawClient(b.port)
+            self.addCleanup(c.close)
+            c.connect_ok(5)
+            c.send(publish(5, "a/b", b"x", properties=h("23 FF FF")))
+            data, closed = c.read_until_close(1.5)
+            self.assertTrue(closed)
+            ((first, body),) = split_packets(data)
+            self.assertEqual((first, body[:1]), (0xE0, b"\x94"))
+            if with_string:
+                self.assertEqual(body[2:3], b"\x1F", body.hex(" "))
+                self.assertIn(b"topic alias", body)
+            else:
+                self.assertEqual(body, b"\x94", body.hex(" "))
+
+    def test_lingering_close_delivers_the_disconnect(self):
+        """Issue 9 item 10: a subscriber that does not read has megabytes queued when
+        it commits a protocol error (PINGREQ with flags, [MQTT-2.1.3-1]) and keeps
+        sending. The DISCONNECT 0x81 after the queued data must still arrive: the
+        broker half-closes and drains input instead of closing with unread input,
+        which would reset the connection and drop what was not yet sent."""
+        b = self.broker()
+        a = RawClient(b.port, timeout=5.0)
+        self.addCleanup(a.close)
+        a.connect_ok(5, client_id="linger-a")
+        a.send(subscribe(5, 1, "big/t", 0))
+        self.assertEqual(a.recv_packet()[0], 0x90)
+        p = RawClient(b.port)
+        self.addCleanup(p.close)
+        p.connect_ok(5, client_id="linger-p")
+        for _ in range(40):
+            p.send(publish(5, "big/t", b"x" * 100000))
+        time.sleep(0.5)
+        a.send_ignoring_reset(h("C1 00") + publish(5, "j", b"j" * 50000) * 4)
+        time.sleep(0.5)
+        data, closed = a.read_until_close(5.0)
+        self.assertTrue(closed, "not closed")
+        packets = split_packets(data)  # raises on a truncated stream
+        self.assertEqual(packets[-1], (0xE0, b"\x81"), "last packet %02x %s" % (
+            packets[-1][0], packets[-1][1][:8].hex(" ")))
 
 
 if __name__ == "__main__":
