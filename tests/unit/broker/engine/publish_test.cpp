@@ -358,3 +358,21 @@ TEST(EnginePublish, Qos2PubrecBeforeOnwardPublish) {
     STRCMP_EQUAL("34 08 00 03 71 2F 74 00 01 6D", to_hex(s[0]).c_str());
     STRCMP_EQUAL("70 02 00 07", to_hex(s[1]).c_str());
 }
+
+TEST(EnginePublish, Qos2HeldMessagesAreBoundedInV311) {
+    // A 3.1.1 client has no Receive Maximum: beyond max_inflight_messages (here 2)
+    // unreleased QoS 2 messages are passed on at once instead of being held, so the
+    // memory a client can pin is bounded; each is still delivered exactly once.
+    BrokerConfig cfg = Harness::default_config();
+    cfg.max_inflight_messages = 2;
+    h = std::make_unique<Harness>(cfg);
+    h->connect(1, 4, "sub");
+    h->subscribe(1, 4, "t", 0);
+    h->connect(2, 4, "pub");
+    for (std::uint16_t id = 1; id <= 4; ++id) h->feed(2, publish_pkt(4, 2, "t", "x", id));
+    LONGS_EQUAL(2, h->publishes(1, Version::V3_1_1).size());  // ids 3 and 4, at once
+    for (std::uint16_t id = 1; id <= 4; ++id) h->feed(2, ack_pkt(PacketType::Pubrel, id));
+    LONGS_EQUAL(4, h->publishes(1, Version::V3_1_1).size());  // ids 1 and 2 at their PUBREL
+    auto acks = h->sent(2);
+    LONGS_EQUAL(8, acks.size());  // 4 PUBREC, 4 PUBCOMP
+}
