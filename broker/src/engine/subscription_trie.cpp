@@ -46,7 +46,18 @@ void split_levels(std::string_view topic, std::vector<std::string_view>& out) {
 }
 
 SubscriptionTrie::SubscriptionTrie() : root_(std::make_unique<Node>()) {}
-SubscriptionTrie::~SubscriptionTrie() = default;
+SubscriptionTrie::~SubscriptionTrie() {
+    // Torn down with an explicit stack: the default destructor would recurse once
+    // per level, and `max_topic_levels 0` allows filters of 65,536 levels (HOSTILE
+    // row 58: no recursion on untrusted depth). prune() only ever erases leaves.
+    std::vector<std::unique_ptr<Node>> pending;
+    if (root_) pending.push_back(std::move(root_));
+    while (!pending.empty()) {
+        std::unique_ptr<Node> n = std::move(pending.back());
+        pending.pop_back();
+        for (auto& kv : n->children) pending.push_back(std::move(kv.second));
+    }
+}
 
 SubscriptionTrie::Node* SubscriptionTrie::find_or_create(std::string_view filter) {
     split_levels(filter, levels_);
