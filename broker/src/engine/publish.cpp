@@ -125,8 +125,14 @@ void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now)
         if (p.qos == 2 && !v5) s.incoming_qos2.set(p.packet_id, nullptr);
         return;
     }
-    // Clients cannot publish into $SYS: such messages are acknowledged and dropped.
+    // Clients cannot publish into $SYS: such messages are dropped. 5.0 QoS 1/2 is
+    // told so with 0x87 Not authorized, as mosquitto does; 3.1.1 has no way to say
+    // it, so the message is acknowledged as accepted.
     const bool sys = is_sys_topic(topic);
+    if (sys && v5 && p.qos > 0) {
+        send_ack(c, ack, p.packet_id, Reason::NotAuthorized);
+        return;
+    }
     if (p.qos == 2) {
         // Mosquitto compatibility (5.0 §4.3.3 allows either): the message is held
         // and passed on when its PUBREL arrives, so a client subscribed to its own
@@ -145,7 +151,7 @@ void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now)
     const bool matched = !sys && publish_message(make_message(p, topic, s.client_id, now), now);
     if (p.qos == 1) {
         // 5.0: PUBACK 0x10 when nobody subscribed (a MAY in §3.4.2.1; Mosquitto
-        // compatibility). $SYS drops are acknowledged as accepted.
+        // compatibility).
         send_ack(c, PacketType::Puback, p.packet_id,
                  v5 && !matched && !sys ? Reason::NoMatchingSubscribers : Reason::Success);
     }

@@ -376,3 +376,18 @@ TEST(EnginePublish, Qos2HeldMessagesAreBoundedInV311) {
     auto acks = h->sent(2);
     LONGS_EQUAL(8, acks.size());  // 4 PUBREC, 4 PUBCOMP
 }
+
+TEST(EnginePublish, SysTopicFromClientIsNotAuthorizedInV5) {
+    // Clients cannot publish into $SYS: Mosquitto compatibility, 5.0 QoS 1/2 get
+    // 0x87 Not authorized (the QoS 2 flow ends there); 3.1.1 is acknowledged.
+    h->connect(1, 5, "a");
+    h->feed(1, publish_pkt(5, 1, "$SYS/x", "x", 4));
+    h->feed(1, publish_pkt(5, 2, "$SYS/x", "x", 5));
+    auto s = h->sent(1);
+    LONGS_EQUAL(2, s.size());
+    STRCMP_EQUAL("40 03 00 04 87", to_hex(s[0]).c_str());
+    STRCMP_EQUAL("50 03 00 05 87", to_hex(s[1]).c_str());
+    h->connect(2, 4, "b");
+    h->feed(2, publish_pkt(4, 1, "$SYS/x", "x", 4));
+    STRCMP_EQUAL("40 02 00 04", to_hex(h->sent(2)[0]).c_str());
+}
