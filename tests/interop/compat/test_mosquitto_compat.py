@@ -465,6 +465,28 @@ both("sys_topic_publish_dropped", "Mosquitto compatibility ($SYS is the broker's
          ("send", "a", publish(v, "$SYS/x" + k, b"x", qos=2, pid=5)), ("recv", "a", 1), ("quiet", "a"),
          ("send", "a", h("62 02 00 05")), ("recv", "a", 1), ("quiet", "a")])
 
+# 6c. Sessions.
+both("session_present_and_queued_qos1", "[MQTT-3.2.2-2] [MQTT-4.4.0-1]", lambda v, k: opened(
+    v, "s", "s" + k, clean=False, **({"properties": EXPIRY_60} if v == 5 else {})) + [
+    ("send", "s", subscribe(v, 1, "sp/" + k, 1)), ("recv", "s", 1),
+    ("send", "s", publish(v, "sp/" + k, b"1", qos=1, pid=1)), ("recv", "s", 2),  # PUBACK and the copy, unacked
+    ("send", "s", h("E0 00")), ("close", "s")] + opened(v, "p", "p" + k) + [
+    ("send", "p", publish(v, "sp/" + k, b"2", qos=1, pid=2)), ("recv", "p", 1),
+    ("send", "p", publish(v, "sp/" + k, b"3", qos=0))] + opened(
+    v, "s2", "s" + k, clean=False, **({"properties": EXPIRY_60} if v == 5 else {})) + [
+    ("recv", "s2", 2), ("quiet", "s2")])
+case("session_v5_expiry_0_ends_with_connection", "[MQTT-3.1.2-23]", lambda k: opened(
+    5, "s", "s" + k, clean=False) + [("send", "s", h("E0 00")), ("close", "s")] + opened(5, "s2", "s" + k, clean=False))
+case("session_v5_disconnect_sets_expiry", "5.0 §3.14.2.2.2", lambda k: opened(
+    5, "s", "s" + k, clean=False, properties=EXPIRY_60) + [
+    ("send", "s", h("E0 07 00 05 11 00 00 00 00")), ("close", "s")] + opened(5, "s2", "s" + k, clean=False))
+case("session_v5_clean_start_discards", "[MQTT-3.1.2-4]", lambda k: opened(
+    5, "s", "s" + k, clean=False, properties=EXPIRY_60) + [("send", "s", h("E0 00")), ("close", "s")] + opened(
+    5, "s2", "s" + k, clean=True, properties=EXPIRY_60))
+both("unsubscribe_shared", "5.0 §4.8.2", lambda v, k: after(
+    v, k, pkt(0x82, sub_body(v, 1, ("$share/g/us" + k, 1))) + pkt(0xA2, unsub_body(v, 2, "$share/g/us" + k, "$share/h/us" + k)),
+    end="quiet"))
+
 # 7. With limits configured the same way in both brokers (class Limits).
 LIMITS_CONF = ("max_keepalive 60", "max_packet_size 1000", "retain_available false",
                "max_inflight_messages 5")
