@@ -46,8 +46,21 @@ bool Engine::Impl::route(const MessagePtr& m, Millis now) {
     for (const detail::SubEntry* e : match_subs) {
         // No Local [MQTT-3.8.3-3]: not back to the publishing client.
         if (e->no_local && e->session->client_id == m->origin_client_id) continue;
-        // Overlapping subscriptions: one delivery at the highest QoS, with every
-        // matching Subscription Identifier [MQTT-3.3.4-2] [MQTT-3.3.4-3].
+        if (mqtt::is_v5(e->session->version)) {
+            // Overlapping subscriptions of a 5.0 session: one copy per matching
+            // subscription, each with its own QoS and Subscription Identifier
+            // ([MQTT-3.3.4-2] allows the further copies, [MQTT-3.3.4-4]), as
+            // mosquitto sends them (Mosquitto compatibility).
+            Target t;
+            t.session = e->session;
+            t.qos = e->qos;
+            t.retain_as_published = e->retain_as_published;
+            if (e->sub_id != 0) t.sub_ids.push_back(e->sub_id);
+            targets.push_back(std::move(t));
+            continue;
+        }
+        // Overlapping subscriptions of a 3.1.1 session: one delivery at the highest
+        // QoS [MQTT-3.3.4-2] (3.1.1 [MQTT-3.3.5-1]), as mosquitto does.
         Target& t = target_for(*e->session);
         t.qos = std::max(t.qos, e->qos);
         t.retain_as_published = t.retain_as_published || e->retain_as_published;

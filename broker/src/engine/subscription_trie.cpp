@@ -181,22 +181,32 @@ void SubscriptionTrie::walk(std::string_view topic, std::vector<const SubEntry*>
     // Stack entries are (node, offset of the topic's next level); kEnd once every
     // level is consumed. The topic is not split into a vector of levels: each level
     // is found when its node is visited.
+    // The order is mosquitto's (a 5.0 client gets one copy per matching
+    // subscription, in this order): depth first, at each level the literal child,
+    // then '+', then '#'; at the end of the topic the node, then its '#' child.
+    // kHash marks a pending '#' collection of the entry's node.
     constexpr std::size_t kEnd = std::string_view::npos;
+    constexpr std::size_t kHash = kEnd - 1;
     const bool dollar = !topic.empty() && topic[0] == '$';
     stack_.clear();
     stack_.emplace_back(root_.get(), 0);
     while (!stack_.empty()) {
         auto [node, pos] = stack_.back();
         stack_.pop_back();
-        // Wildcards at the first level never match a '$' topic [MQTT-4.7.2-1].
-        const bool wild_ok = !(dollar && pos == 0);
-        // '#' matches the parent level and any number of child levels
-        // [MQTT-4.7.1-2]: "sport/#" matches "sport" too.
-        if (wild_ok && node->hash != nullptr) collect(*node->hash, subs, groups);
-        if (pos == kEnd) {
-            collect(*node, subs, groups);
+        if (pos == kHash) {
+            collect(*node->hash, subs, groups);
             continue;
         }
+        // Wildcards at the first level never match a '$' topic [MQTT-4.7.2-1].
+        const bool wild_ok = !(dollar && pos == 0);
+        if (pos == kEnd) {
+            collect(*node, subs, groups);
+            // '#' matches the parent level too [MQTT-4.7.1-2]: "sport/#" matches "sport".
+            if (node->hash != nullptr) collect(*node->hash, subs, groups);
+            continue;
+        }
+        // '#' matches any number of levels [MQTT-4.7.1-2].
+        if (wild_ok && node->hash != nullptr) stack_.emplace_back(node, kHash);
         const std::size_t slash = topic.find('/', pos);
         const std::string_view level = topic.substr(pos, slash == kEnd ? kEnd : slash - pos);
         const std::size_t next = slash == kEnd ? kEnd : slash + 1;

@@ -124,28 +124,48 @@ TEST(EngineSubscribe, SharedWithNoLocalIsProtocolError) {
     LONGS_EQUAL(0, h->engine->stats().subscriptions);
 }
 
-TEST(EngineSubscribe, OverlappingDeliverOnceAtHighestQosWithAllIds) {
-    // [MQTT-3.3.4-2] [MQTT-3.3.4-3] [MQTT-3.3.4-4]
+TEST(EngineSubscribe, OverlappingV5OneCopyPerSubscription) {
+    // [MQTT-3.3.4-2] (further copies are a MAY) [MQTT-3.3.4-4]: Mosquitto
+    // compatibility, a 5.0 session gets one copy per matching subscription, each
+    // with its own QoS and Subscription Identifier, in mosquitto's order (depth
+    // first; literal, then '+', then '#').
     h->connect(1, 5, "s");
-    h->feed(1, subscribe_pkt(5, 1, {{"a/+", 0}}, W().u8(0x0B).varint(7).b));
-    h->feed(1, subscribe_pkt(5, 2, {{"a/#", 2}}, W().u8(0x0B).varint(9).b));
+    h->feed(1, subscribe_pkt(5, 1, {{"a/#", 2}}, W().u8(0x0B).varint(9).b));
+    h->feed(1, subscribe_pkt(5, 2, {{"a/+", 0}}, W().u8(0x0B).varint(7).b));
+    h->feed(1, subscribe_pkt(5, 3, {{"a/b", 1}}, W().u8(0x0B).varint(5).b));
     h->io.clear();
     h->connect(2, 5, "p");
     h->feed(2, publish_pkt(5, 2, "a/b", "x", 1));
     h->feed(2, ack_pkt(PacketType::Pubrel, 1));  // QoS 2 is passed on at the PUBREL
     auto p = h->publishes(1, Version::V5);
-    LONGS_EQUAL(1, p.size());
-    LONGS_EQUAL(2, p[0]->p.publish.qos);
-    int ids = 0;
-    std::uint32_t sum = 0;
-    for (const auto& pr : p[0]->p.publish.props) {
-        if (pr.id == PropertyId::SubscriptionIdentifier) {
-            ++ids;
-            sum += pr.number;
+    LONGS_EQUAL(3, p.size());
+    const std::uint32_t want_id[] = {5, 7, 9};
+    const std::uint8_t want_qos[] = {1, 0, 2};
+    for (std::size_t i = 0; i < 3; ++i) {
+        LONGS_EQUAL(want_qos[i], p[i]->p.publish.qos);
+        int ids = 0;
+        for (const auto& pr : p[i]->p.publish.props) {
+            if (pr.id == PropertyId::SubscriptionIdentifier) {
+                ++ids;
+                LONGS_EQUAL(want_id[i], pr.number);
+            }
         }
+        LONGS_EQUAL(1, ids);
     }
-    LONGS_EQUAL(2, ids);
-    LONGS_EQUAL(16, sum);
+}
+
+TEST(EngineSubscribe, HashMatchesParentLevelAfterTheNode) {
+    // [MQTT-4.7.1-2]: "a/#" matches "a"; the node's own subscribers come first.
+    h->connect(1, 5, "s");
+    h->feed(1, subscribe_pkt(5, 1, {{"a/#", 0}}, W().u8(0x0B).varint(2).b));
+    h->feed(1, subscribe_pkt(5, 2, {{"a", 0}}, W().u8(0x0B).varint(1).b));
+    h->io.clear();
+    h->connect(2, 5, "p");
+    h->feed(2, publish_pkt(5, 0, "a", "x"));
+    auto p = h->publishes(1, Version::V5);
+    LONGS_EQUAL(2, p.size());
+    LONGS_EQUAL(1, p[0]->p.publish.props.number(PropertyId::SubscriptionIdentifier, 0));
+    LONGS_EQUAL(2, p[1]->p.publish.props.number(PropertyId::SubscriptionIdentifier, 0));
 }
 
 TEST(EngineSubscribe, V311OverlappingOnce) {
