@@ -92,7 +92,9 @@ void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now)
         fail(c, {Reason::RetainNotSupported, "retain unavailable"}, now);  // [MQTT-3.2.2-14]
         return;
     }
-    if (cfg.max_topic_levels != 0 &&
+    // Only a topic of at least max_topic_levels bytes can hold that many '/': the
+    // common short topic is not scanned.
+    if (cfg.max_topic_levels != 0 && topic.size() >= cfg.max_topic_levels &&
         static_cast<std::size_t>(std::count(topic.begin(), topic.end(), '/')) >= cfg.max_topic_levels) {
         // More levels than max_topic_levels: Mosquitto compatibility (0x82, as
         // mosquitto 2.0 does above its compiled-in 200 separators).
