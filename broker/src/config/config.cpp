@@ -499,6 +499,17 @@ bool Parser::on_connect_timeout(const Line& ln) {
     return true;
 }
 
+bool Parser::on_reason_strings(const Line& ln) { return boolean(ln, cfg_.reason_strings); }
+
+bool Parser::on_max_topic_levels(const Line& ln) {
+    std::uint64_t v = 0;
+    if (!number(ln, 0, 65536, v)) {
+        return false;
+    }
+    cfg_.max_topic_levels = static_cast<std::uint32_t>(v);
+    return true;
+}
+
 bool Parser::on_log_dest(const Line& ln) {
     const std::string& kind = ln.args[0];
     std::string dest;

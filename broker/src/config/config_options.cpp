@@ -29,6 +29,8 @@ const OptionSpec kOptions[] = {
     {"max_topic_alias", true, false, kInt, &Parser::on_max_topic_alias},
     {"sys_interval", true, false, kInt, &Parser::on_sys_interval},
     {"connect_timeout", true, false, kInt, &Parser::on_connect_timeout},
+    {"reason_strings", true, false, "true or false", &Parser::on_reason_strings},
+    {"max_topic_levels", true, false, kInt, &Parser::on_max_topic_levels},
     // Repeatable: each line adds a destination / enables more levels (as in mosquitto).
     {"log_dest", false, false, "stderr, stdout, none or file PATH", &Parser::on_log_dest},
     {"log_type", false, false, "a log type", &Parser::on_log_type},

@@ -68,6 +68,8 @@ public:
     bool on_max_topic_alias(const Line& ln);
     bool on_sys_interval(const Line& ln);
     bool on_connect_timeout(const Line& ln);
+    bool on_reason_strings(const Line& ln);
+    bool on_max_topic_levels(const Line& ln);
     bool on_log_dest(const Line& ln);
     bool on_log_type(const Line& ln);
     bool on_include_dir(const Line& ln);

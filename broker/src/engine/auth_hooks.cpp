@@ -156,7 +156,7 @@ void Engine::Impl::publish_denied(Connection& c, const mqtt::Publish& p, std::st
             send_ack(c, PacketType::Pubrec, p.packet_id, Reason::NotAuthorized);
         } else {
             // 3.1.1 has no way to refuse: the flow completes and the message is dropped.
-            s.incoming_qos2.insert(p.packet_id);
+            s.incoming_qos2.set(p.packet_id, nullptr);
             send_ack(c, PacketType::Pubrec, p.packet_id, Reason::Success);
         }
     }

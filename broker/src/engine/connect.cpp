@@ -26,6 +26,16 @@ std::uint8_t peek_protocol_level(mqtt::Bytes body) {
     return body[2 + name_len];
 }
 
+// Whether a CONNECT body starts with a Protocol Name of some MQTT version ("MQTT",
+// or 3.1's "MQIsdp").
+bool known_protocol_name(mqtt::Bytes body) {
+    if (body.size < 2) return false;
+    const std::size_t name_len = (std::size_t{body[0]} << 8) | body[1];
+    if (body.size < 2 + name_len) return false;
+    const std::string_view name(reinterpret_cast<const char*>(body.data) + 2, name_len);
+    return name == "MQTT" || name == "MQIsdp";
+}
+
 constexpr std::uint16_t kKeepaliveUnlimited = 65535;
 
 }  // namespace
@@ -42,12 +52,15 @@ void Engine::Impl::on_connect_packet(Connection& c, std::uint8_t first_byte, mqt
     const mqtt::Error e = mqtt::decode_connect(first_byte, body, opts, p);
     if (e) {
         const std::uint8_t level = peek_protocol_level(body);
-        if (level == 5 || (e.reason == Reason::UnsupportedProtocolVersion && level > 5)) {
-            // A newer client reads the 5.0 CONNACK form best (mosquitto does the same).
+        if (!known_protocol_name(body)) {
+            // [MQTT-3.1.2-1]: the server MAY close without a CONNACK when the Protocol
+            // Name is wrong; Mosquitto compatibility (version stays unknown: no reply).
+        } else if (level == 5) {
             c.version = Version::V5;
             c.version_known = true;
         } else if (level == 3 || level == 4 || e.reason == Reason::UnsupportedProtocolVersion) {
-            // Older levels get the 3.1.1 form `20 02 00 01` (HOSTILE row 15).
+            // Other levels get the 3.1.1 form `20 02 00 01` [MQTT-3.1.2-2] (HOSTILE row
+            // 15), as mosquitto 2.0 answers them.
             c.version = level == 3 ? Version::V3_1 : Version::V3_1_1;
             c.version_known = true;
         }
@@ -148,6 +161,12 @@ Session& Engine::Impl::attach_session(Connection& c, const mqtt::Connect& p, con
                 log.log(LogLevel::Notice, "takeover client=%s old=%llu new=%llu", id.c_str(),
                         static_cast<unsigned long long>(oc->id), static_cast<unsigned long long>(c.id));
             }
+            if (!mqtt::is_v5(old->version) && old->expiry_s != 0 && !p.clean_start) {
+                // 3.1.1 §3.1.2.5 leaves it open; Mosquitto compatibility: when the
+                // session lives on (Clean Session 0 on both connections) the old
+                // connection's Will is discarded, not published.
+                old->will.reset();
+            }
             fail(*oc, {Reason::SessionTakenOver, "session taken over"}, now);
         }
     }
@@ -198,8 +217,10 @@ void Engine::Impl::accept_connect(Connection& c, const mqtt::Connect& p, Millis 
     }
     std::uint16_t server_keepalive = 0;
     c.keepalive_s = p.keep_alive;
-    if (v5 && cfg.max_keepalive < kKeepaliveUnlimited && (p.keep_alive == 0 || p.keep_alive > cfg.max_keepalive)) {
+    if (v5 && (p.keep_alive == 0 || p.keep_alive > cfg.max_keepalive)) {
         // [MQTT-3.2.2-21] [MQTT-3.2.2-22]: the client must use the Server Keep Alive.
+        // Mosquitto compatibility: a Keep Alive of 0 gets max_keepalive too, even
+        // at its default (65535).
         server_keepalive = cfg.max_keepalive;
         c.keepalive_s = cfg.max_keepalive;
     }
@@ -230,22 +251,22 @@ void Engine::Impl::send_connack_ok(Connection& c, const mqtt::Connect& p, bool p
     std::uint8_t buf[128];
     mqtt::PropertyBuilder b(buf, sizeof buf);
     if (mqtt::is_v5(p.version)) {
-        if (cfg.max_inflight_messages != 0 && cfg.max_inflight_messages < 65535) {
-            b.add_u16(PropertyId::ReceiveMaximum, static_cast<std::uint16_t>(cfg.max_inflight_messages));
-        }
-        if (cfg.max_packet_size != 0 && cfg.max_packet_size < mqtt::kMaxRemainingLength + 5) {
-            b.add_u32(PropertyId::MaximumPacketSize, cfg.max_packet_size);
-        }
+        // Mosquitto compatibility: the properties mosquitto 2.0 sends, in its order.
+        // Wildcard, Subscription Identifier and Shared Subscription Available are
+        // left out: absent means available (§3.2.2.3.12-14), and all three are.
         if (cfg.max_topic_alias != 0) b.add_u16(PropertyId::TopicAliasMaximum, cfg.max_topic_alias);
-        b.add_byte(PropertyId::RetainAvailable, cfg.retain_available ? 1 : 0);
-        b.add_byte(PropertyId::WildcardSubscriptionAvailable, 1);
-        b.add_byte(PropertyId::SubscriptionIdentifierAvailable, 1);
-        b.add_byte(PropertyId::SharedSubscriptionAvailable, 1);
         if (server_keepalive != 0) b.add_u16(PropertyId::ServerKeepAlive, server_keepalive);
         if (assigned) {
             // [MQTT-3.2.2-16]: tell the client the identifier we chose.
             const std::string& id = c.session->client_id;
             b.add_string(PropertyId::AssignedClientIdentifier, mqtt::Bytes::of(id.data(), id.size()));
+        }
+        if (!cfg.retain_available) b.add_byte(PropertyId::RetainAvailable, 0);  // absent means 1
+        if (cfg.max_packet_size != 0 && cfg.max_packet_size < mqtt::kMaxRemainingLength + 5) {
+            b.add_u32(PropertyId::MaximumPacketSize, cfg.max_packet_size);
+        }
+        if (cfg.max_inflight_messages != 0 && cfg.max_inflight_messages < 65535) {
+            b.add_u16(PropertyId::ReceiveMaximum, static_cast<std::uint16_t>(cfg.max_inflight_messages));
         }
         a.props = b.view();
     }

@@ -37,7 +37,7 @@ Target& Engine::Impl::target_for(Session& s) {
     return targets.back();
 }
 
-void Engine::Impl::route(const MessagePtr& m, Millis now) {
+bool Engine::Impl::route(const MessagePtr& m, Millis now) {
     ++route_epoch;
     targets.clear();
     match_subs.clear();
@@ -46,8 +46,21 @@ void Engine::Impl::route(const MessagePtr& m, Millis now) {
     for (const detail::SubEntry* e : match_subs) {
         // No Local [MQTT-3.8.3-3]: not back to the publishing client.
         if (e->no_local && e->session->client_id == m->origin_client_id) continue;
-        // Overlapping subscriptions: one delivery at the highest QoS, with every
-        // matching Subscription Identifier [MQTT-3.3.4-2] [MQTT-3.3.4-3].
+        if (mqtt::is_v5(e->session->version)) {
+            // Overlapping subscriptions of a 5.0 session: one copy per matching
+            // subscription, each with its own QoS and Subscription Identifier
+            // ([MQTT-3.3.4-2] allows the further copies, [MQTT-3.3.4-4]), as
+            // mosquitto sends them (Mosquitto compatibility).
+            Target t;
+            t.session = e->session;
+            t.qos = e->qos;
+            t.retain_as_published = e->retain_as_published;
+            if (e->sub_id != 0) t.sub_ids.push_back(e->sub_id);
+            targets.push_back(std::move(t));
+            continue;
+        }
+        // Overlapping subscriptions of a 3.1.1 session: one delivery at the highest
+        // QoS [MQTT-3.3.4-2] (3.1.1 [MQTT-3.3.5-1]), as mosquitto does.
         Target& t = target_for(*e->session);
         t.qos = std::max(t.qos, e->qos);
         t.retain_as_published = t.retain_as_published || e->retain_as_published;
@@ -84,7 +97,9 @@ void Engine::Impl::route(const MessagePtr& m, Millis now) {
         d.sub_ids = std::move(t.sub_ids);
         deliver(*t.session, std::move(d), now);
     }
+    const bool matched = !targets.empty();
     targets.clear();
+    return matched;
 }
 
 std::uint32_t Engine::Impl::window(const Connection& c) const {
@@ -319,9 +334,10 @@ void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Mi
     const std::size_t i = find_flow(s.inflight, a.packet_id);
     if (i == s.inflight.size()) {
         // HOSTILE row 51: unknown PUBACK/PUBCOMP are ignored; an unknown PUBREC is
-        // answered with PUBREL 0x92 (5.0 §4.3.3) so the client can finish its side.
+        // answered with a PUBREL so the client can finish its side. 5.0 §4.3.3
+        // allows 0x92 there; mosquitto sends 0x00 (Mosquitto compatibility).
         if (type == PacketType::Pubrec && !mqtt::is_error(a.reason)) {
-            send_ack(c, PacketType::Pubrel, a.packet_id, Reason::PacketIdentifierNotFound);
+            send_ack(c, PacketType::Pubrel, a.packet_id, Reason::Success);
         }
         return;
     }
@@ -329,6 +345,8 @@ void Engine::Impl::on_ack(Connection& c, PacketType type, const mqtt::Ack& a, Mi
     const detail::OutTransition t = detail::out_transition(f.state, type, a.reason);
     switch (t.action) {
     case OutAction::ProtocolError:
+        // Mosquitto 2.0 closes the connection here too (checked side by side in
+        // tests/interop/compat): 0x82 in 5.0, a plain close in 3.1.1.
         fail(c, {Reason::ProtocolError, "acknowledgement of the wrong type"}, now);
         return;
     case OutAction::SendPubrel:

@@ -1,4 +1,6 @@
 // Engine's public entry points and the per-packet dispatch.
+#include <algorithm>
+
 #include "engine/engine_impl.hpp"
 
 namespace mote::broker {
@@ -7,6 +9,27 @@ using detail::Connection;
 using detail::ConnState;
 using mqtt::PacketType;
 using mqtt::Reason;
+
+namespace {
+
+bool topic_has_wildcard(mqtt::Bytes body) {
+    if (body.size < 2) return false;
+    const std::size_t n = std::min<std::size_t>((std::size_t{body[0]} << 8) | body[1], body.size - 2);
+    const std::uint8_t* t = body.data + 2;
+    return std::find_if(t, t + n, [](std::uint8_t ch) { return ch == '+' || ch == '#'; }) != t + n;
+}
+
+// Mosquitto compatibility: where the spec names no reason code for a bad PUBLISH,
+// the one mosquitto 2.0 sends. A Topic Alias of 0 [MQTT-3.3.2-8] is Malformed
+// (0x94 is defined for aliases above the maximum, §3.14.2.1, checked in
+// resolve_alias); a wildcard in the Topic Name [MQTT-3.3.2-2] is a Protocol Error.
+mqtt::Error mosquitto_publish_error(mqtt::Error e, mqtt::Bytes body) {
+    if (e.reason == Reason::TopicAliasInvalid) return {Reason::MalformedPacket, e.cause};
+    if (e.reason == Reason::MalformedPacket && topic_has_wildcard(body)) return {Reason::ProtocolError, e.cause};
+    return e;
+}
+
+}  // namespace
 
 Engine::Impl::Impl(const BrokerConfig& c, Logger& l, Io& i, Millis now, detail::Persistence* st)
     : cfg(c), log(l), io(i), started_at(now), sessions(st != nullptr ? st->sessions() : memory_sessions),
@@ -45,7 +68,7 @@ void Engine::Impl::on_packet(Connection& c, std::uint8_t first_byte, mqtt::Bytes
     if (type == PacketType::Publish) {
         mqtt::Publish pub;
         if (mqtt::Error e = mqtt::decode_publish(first_byte, body, opts, pub)) {
-            fail(c, e, now);
+            fail(c, mosquitto_publish_error(e, body), now);
             return;
         }
         on_publish(c, pub, now);
@@ -59,10 +82,22 @@ void Engine::Impl::on_packet(Connection& c, std::uint8_t first_byte, mqtt::Bytes
             return;
         }
         if (type == PacketType::Pubrel) {
-            on_pubrel(c, ack);
+            on_pubrel(c, ack, now);
         } else {
             on_ack(c, type, ack, now);
         }
+        return;
+    }
+    // Mosquitto compatibility, where the spec names no code: packet type 0 (§2.1.2)
+    // is a Protocol Error, packet identifier 0 in SUBSCRIBE/UNSUBSCRIBE
+    // [MQTT-2.2.1-3] is Malformed.
+    if (type == PacketType::Reserved) {
+        fail(c, {Reason::ProtocolError, "reserved packet type 0"}, now);
+        return;
+    }
+    if ((type == PacketType::Subscribe || type == PacketType::Unsubscribe) && body.size >= 2 && body[0] == 0 &&
+        body[1] == 0) {
+        fail(c, {Reason::MalformedPacket, "packet identifier 0"}, now);
         return;
     }
     mqtt::Packet p;
@@ -84,7 +119,7 @@ void Engine::Impl::on_connected_packet(Connection& c, const mqtt::Packet& p, Mil
         on_ack(c, p.type, p.ack, now);
         return;
     case PacketType::Pubrel:
-        on_pubrel(c, p.ack);
+        on_pubrel(c, p.ack, now);
         return;
     case PacketType::Subscribe:
         on_subscribe(c, p.subscribe, now);

@@ -148,10 +148,6 @@ struct HeldAck {
     mqtt::Reason reason = mqtt::Reason::Success;
 };
 
-// The level cap for topic filters (mosquitto uses 200 as well) [MQTT-4.7.3-3]
-// leaves the limit to the server; deeper filters get 0x8F / 0x80.
-constexpr std::size_t kMaxFilterLevels = 200;
-
 }  // namespace detail
 
 struct Engine::Impl {
@@ -215,11 +211,12 @@ struct Engine::Impl {
     mqtt::Error resolve_alias(detail::Connection& c, const mqtt::Publish& p, std::string_view& topic) const;
     MessagePtr make_message(const mqtt::Publish& p, std::string_view topic, const std::string& origin,
                             Millis now);
-    void on_pubrel(detail::Connection& c, const mqtt::Ack& a);
-    void publish_message(const MessagePtr& m, Millis now);
+    void on_pubrel(detail::Connection& c, const mqtt::Ack& a, Millis now);
+    // Stores a retained message and routes; false when no subscriber matched.
+    bool publish_message(const MessagePtr& m, Millis now);
 
     // delivery.cpp
-    void route(const MessagePtr& m, Millis now);
+    bool route(const MessagePtr& m, Millis now);  // false: no subscriber matched
     detail::Target& target_for(detail::Session& s);
     void deliver(detail::Session& s, detail::Delivery&& d, Millis now);
     void enqueue(detail::Session& s, detail::Delivery&& d);

@@ -1,5 +1,7 @@
 // Incoming PUBLISH and PUBREL: topic aliases, flow control, QoS 1/2 receipt, size
 // limits, the retained store, and handing the message to routing.
+#include <algorithm>
+
 #include "engine/engine_impl.hpp"
 
 namespace mote::broker {
@@ -90,8 +92,22 @@ void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now)
         fail(c, {Reason::RetainNotSupported, "retain unavailable"}, now);  // [MQTT-3.2.2-14]
         return;
     }
+    // Only a topic of at least max_topic_levels bytes can hold that many '/': the
+    // common short topic is not scanned.
+    if (cfg.max_topic_levels != 0 && topic.size() >= cfg.max_topic_levels &&
+        static_cast<std::size_t>(std::count(topic.begin(), topic.end(), '/')) >= cfg.max_topic_levels) {
+        // More levels than max_topic_levels: Mosquitto compatibility (0x82, as
+        // mosquitto 2.0 does above its compiled-in 200 separators).
+        fail(c, {Reason::ProtocolError, "too many topic levels"}, now);
+        return;
+    }
     if (p.qos == 2 && s.incoming_qos2.count(p.packet_id) != 0) {
-        // [MQTT-4.3.3-10]: PUBREC again, no second onward delivery.
+        // [MQTT-4.3.3-10]: PUBREC again, no second onward delivery. A message still
+        // held for its PUBREL is replaced by the resent one, as mosquitto does.
+        if (!is_sys_topic(topic) && s.incoming_qos2.holds(p.packet_id)) {
+            s.incoming_qos2.set(p.packet_id, make_message(p, topic, s.client_id, now));
+            sessions.session_changed(s);
+        }
         send_ack(c, PacketType::Pubrec, p.packet_id, Reason::Success);
         return;
     }
@@ -110,26 +126,47 @@ void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now)
         // Exceeded; 3.1.1 has no way to say it, so it is acknowledged and dropped.
         ++stats.messages_dropped;
         if (p.qos > 0) send_ack(c, ack, p.packet_id, v5 ? Reason::QuotaExceeded : Reason::Success);
-        if (p.qos == 2 && !v5) s.incoming_qos2.insert(p.packet_id);
+        if (p.qos == 2 && !v5) s.incoming_qos2.set(p.packet_id, nullptr);
         return;
     }
     if (any_acl && !acl_allows(s, topic, detail::kAclWrite)) {
         publish_denied(c, p, topic);  // auth_hooks.cpp
         return;
     }
-    if (!is_sys_topic(topic)) {
-        // Clients cannot publish into $SYS: such messages are acknowledged and dropped.
-        publish_message(make_message(p, topic, s.client_id, now), now);
+    // Clients cannot publish into $SYS: such messages are dropped. 5.0 QoS 1/2 is
+    // told so with 0x87 Not authorized, as mosquitto does; 3.1.1 has no way to say
+    // it, so the message is acknowledged as accepted.
+    const bool sys = is_sys_topic(topic);
+    if (sys && v5 && p.qos > 0) {
+        send_ack(c, ack, p.packet_id, Reason::NotAuthorized);
+        return;
     }
-    if (p.qos == 1) send_ack(c, PacketType::Puback, p.packet_id, Reason::Success);
     if (p.qos == 2) {
-        s.incoming_qos2.insert(p.packet_id);
-        sessions.session_changed(s);
+        // Mosquitto compatibility (5.0 §4.3.3 allows either): the message is held
+        // and passed on when its PUBREL arrives, so a client subscribed to its own
+        // topic reads PUBREC before the onward PUBLISH. The held messages are bounded
+        // by max_inflight_messages (0x93 above it in 5.0, above); a 3.1.1 client
+        // beyond it gets its messages passed on at once instead.
+        MessagePtr m = sys ? nullptr : make_message(p, topic, s.client_id, now);
+        if (m && cfg.max_inflight_messages != 0 && s.incoming_qos2.size() >= cfg.max_inflight_messages) {
+            publish_message(m, now);
+            m = nullptr;
+        }
+        s.incoming_qos2.set(p.packet_id, std::move(m));
+        sessions.session_changed(s);  // the held message is part of the durable session
         send_ack(c, PacketType::Pubrec, p.packet_id, Reason::Success);
+        return;
+    }
+    const bool matched = !sys && publish_message(make_message(p, topic, s.client_id, now), now);
+    if (p.qos == 1) {
+        // 5.0: PUBACK 0x10 when nobody subscribed (a MAY in §3.4.2.1; Mosquitto
+        // compatibility).
+        send_ack(c, PacketType::Puback, p.packet_id,
+                 v5 && !matched && !sys ? Reason::NoMatchingSubscribers : Reason::Success);
     }
 }
 
-void Engine::Impl::publish_message(const MessagePtr& m, Millis now) {
+bool Engine::Impl::publish_message(const MessagePtr& m, Millis now) {
     if (m->retain) {
         // [MQTT-3.3.1-5] store (replacing), [MQTT-3.3.1-6]/[MQTT-3.3.1-10] an empty
         // payload clears the retained message and is not stored.
@@ -140,19 +177,20 @@ void Engine::Impl::publish_message(const MessagePtr& m, Millis now) {
         }
         stats.retained_messages = retained.size();
     }
-    route(m, now);
+    return route(m, now);
 }
 
-void Engine::Impl::on_pubrel(Connection& c, const mqtt::Ack& a) {
+void Engine::Impl::on_pubrel(Connection& c, const mqtt::Ack& a, Millis now) {
     Session& s = *c.session;
-    if (s.incoming_qos2.erase(a.packet_id) != 0) {
+    MessagePtr m;
+    if (s.incoming_qos2.take(a.packet_id, m)) {
         sessions.session_changed(s);
-        send_ack(c, PacketType::Pubcomp, a.packet_id, Reason::Success);
-        return;
+        // The onward PUBLISH goes before the PUBCOMP, as in mosquitto.
+        if (m) publish_message(m, now);
     }
-    // HOSTILE row 51: a PUBREL for an unknown id gets PUBCOMP 0x92 in 5.0 and a
-    // plain PUBCOMP in 3.1.1.
-    send_ack(c, PacketType::Pubcomp, a.packet_id, Reason::PacketIdentifierNotFound);
+    // [MQTT-4.3.3-11]. A PUBREL for an unknown id gets a plain PUBCOMP too: the
+    // spec allows 0x92, but mosquitto sends 0x00 (Mosquitto compatibility).
+    send_ack(c, PacketType::Pubcomp, a.packet_id, Reason::Success);
 }
 
 }  // namespace mote::broker

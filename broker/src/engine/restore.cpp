@@ -79,10 +79,14 @@ void Engine::Impl::on_commit(bool ok, Reason failure, Millis now) {
         if (mqtt::is_v5(c->version) && (a.type == PacketType::Puback || a.type == PacketType::Pubrec)) {
             // Not on disk, so not acknowledged: the error code ends the flow and a
             // refused QoS 2 id is free again (5.0 §4.3.3).
-            if (a.type == PacketType::Pubrec && c->session->incoming_qos2.erase(a.packet_id) != 0) {
+            MessagePtr refused;
+            if (a.type == PacketType::Pubrec && c->session->incoming_qos2.take(a.packet_id, refused)) {
                 sessions.session_changed(*c->session);
             }
-            send_ack(*c, a.type, a.packet_id, a.reason == Reason::Success ? failure : a.reason);
+            // A success-class code (0x00, or 0x10 No matching subscribers) becomes the
+            // failure; a refusal chosen before the commit (0x87, 0x97) stays.
+            const bool success_class = static_cast<std::uint8_t>(a.reason) < 0x80;
+            send_ack(*c, a.type, a.packet_id, success_class ? failure : a.reason);
             continue;
         }
         fail(*c, {Reason::UnspecifiedError, "store commit failed"}, now);

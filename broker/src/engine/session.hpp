@@ -44,28 +44,57 @@ struct Inflight {
     OutState state = OutState::AwaitPuback;
 };
 
-// A small set of packet identifiers, kept sorted: empty it owns no memory, and a
-// client's QoS 2 ids mostly arrive in increasing order, so inserts append.
-class IdSet {
+// Client packet ids of QoS 2 PUBLISHes PUBREC'd and not yet released, each with
+// the message it carried (null once passed on or dropped), kept sorted: empty it
+// owns no memory, and a client's ids mostly arrive in increasing order.
+class Qos2Receipts {
 public:
-    std::size_t size() const { return ids_.size(); }
-    std::size_t count(std::uint16_t id) const { return std::binary_search(ids_.begin(), ids_.end(), id) ? 1 : 0; }
-    void insert(std::uint16_t id) {
-        auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
-        if (it == ids_.end() || *it != id) ids_.insert(it, id);
+    std::size_t size() const { return items_.size(); }
+    std::size_t count(std::uint16_t id) const { return find(id) != items_.end() ? 1 : 0; }
+    // Adds `id` or replaces its message.
+    void set(std::uint16_t id, MessagePtr msg) {
+        auto it = lower(id);
+        if (it != items_.end() && it->id == id) {
+            it->msg = std::move(msg);
+        } else {
+            items_.insert(it, Item{id, std::move(msg)});
+        }
     }
-    std::size_t erase(std::uint16_t id) {
-        auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
-        if (it == ids_.end() || *it != id) return 0;
-        ids_.erase(it);
-        if (ids_.empty()) std::vector<std::uint16_t>().swap(ids_);  // idle sessions keep nothing
-        return 1;
+    // Visits every id in order with its held message (null: passed on or dropped);
+    // the durable store writes them with the session.
+    template <typename Fn>
+    void for_each(Fn&& fn) const {
+        for (const Item& i : items_) fn(i.id, i.msg);
     }
-    // In increasing order (for the durable store).
-    const std::vector<std::uint16_t>& ids() const { return ids_; }
+    // Whether `id` is there with a message still held.
+    bool holds(std::uint16_t id) const {
+        auto it = find(id);
+        return it != items_.end() && it->msg != nullptr;
+    }
+    // Removes `id`; false if it was not there. `msg` gets its message.
+    bool take(std::uint16_t id, MessagePtr& msg) {
+        auto it = lower(id);
+        if (it == items_.end() || it->id != id) return false;
+        msg = std::move(it->msg);
+        items_.erase(it);
+        if (items_.empty()) std::vector<Item>().swap(items_);  // idle sessions keep nothing
+        return true;
+    }
 
 private:
-    std::vector<std::uint16_t> ids_;
+    struct Item {
+        std::uint16_t id;
+        MessagePtr msg;
+    };
+    std::vector<Item>::iterator lower(std::uint16_t id) {
+        return std::lower_bound(items_.begin(), items_.end(), id, [](const Item& i, std::uint16_t v) { return i.id < v; });
+    }
+    std::vector<Item>::const_iterator find(std::uint16_t id) const {
+        auto it = std::lower_bound(items_.begin(), items_.end(), id,
+                                   [](const Item& i, std::uint16_t v) { return i.id < v; });
+        return it != items_.end() && it->id == id ? it : items_.end();
+    }
+    std::vector<Item> items_;
 };
 
 struct SubRecord {
@@ -104,9 +133,9 @@ struct Session {
     Ring<Delivery> queue;
     std::uint64_t queued_bytes = 0;
 
-    // Client packet ids of QoS 2 PUBLISHes already PUBREC'd and passed on, until
-    // their PUBREL [MQTT-4.3.3-10].
-    IdSet incoming_qos2;
+    // Client packet ids of QoS 2 PUBLISHes already PUBREC'd, until their PUBREL
+    // [MQTT-4.3.3-10]; the message is passed on at the PUBREL, as mosquitto does.
+    Qos2Receipts incoming_qos2;
 
     // Routing scratch: dedupes overlapping subscriptions within one publish.
     std::uint64_t route_epoch = 0;

@@ -31,9 +31,17 @@ void Engine::Impl::on_subscribe(Connection& c, const mqtt::Subscribe& p, Millis 
     const bool v5 = mqtt::is_v5(c.version);
     for (const mqtt::SubscribeEntry e : p.entries) {
         mqtt::SharedFilter sf;
-        if (!mqtt::parse_shared(e.filter, sf) && sf.is_shared && e.options.no_local) {
+        if (mqtt::parse_shared(e.filter, sf)) continue;  // a bad $share prefix is refused per filter below
+        if (sf.is_shared && e.options.no_local) {
             // [MQTT-3.8.3-4], checked before anything is applied.
             fail(c, {Reason::ProtocolError, "No Local on a shared subscription"}, now);
+            return;
+        }
+        if (mqtt::Error bad = mqtt::validate_topic_filter(e.filter, cfg.max_topic_levels)) {
+            // A misplaced wildcard [MQTT-4.7.1-1] [MQTT-4.7.1-2] or more levels than
+            // max_topic_levels [MQTT-4.7.3-3]: Mosquitto compatibility, the whole
+            // packet is Malformed (5.0 DISCONNECT 0x81, 3.1.1 close [MQTT-4.8.0-1]).
+            fail(c, {Reason::MalformedPacket, bad.cause}, now);
             return;
         }
     }
@@ -43,8 +51,8 @@ void Engine::Impl::on_subscribe(Connection& c, const mqtt::Subscribe& p, Millis 
     std::vector<RetainRequest> retained_wanted;
     for (const mqtt::SubscribeEntry e : p.entries) {
         mqtt::SharedFilter sf;
-        if (mqtt::validate_topic_filter(e.filter, detail::kMaxFilterLevels) || mqtt::parse_shared(e.filter, sf)) {
-            // [MQTT-4.7.1-1] [MQTT-4.7.3-3]: refused per filter, never stored.
+        if (mqtt::parse_shared(e.filter, sf)) {
+            // [MQTT-4.8.2-1] [MQTT-4.8.2-2]: refused per filter, never stored.
             codes.push_back(v5 ? static_cast<std::uint8_t>(Reason::TopicFilterInvalid) : 0x80);
             continue;
         }

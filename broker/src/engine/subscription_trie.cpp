@@ -46,7 +46,18 @@ void split_levels(std::string_view topic, std::vector<std::string_view>& out) {
 }
 
 SubscriptionTrie::SubscriptionTrie() : root_(std::make_unique<Node>()) {}
-SubscriptionTrie::~SubscriptionTrie() = default;
+SubscriptionTrie::~SubscriptionTrie() {
+    // Torn down with an explicit stack: the default destructor would recurse once
+    // per level, and `max_topic_levels 0` allows filters of 65,536 levels (HOSTILE
+    // row 58: no recursion on untrusted depth). prune() only ever erases leaves.
+    std::vector<std::unique_ptr<Node>> pending;
+    if (root_) pending.push_back(std::move(root_));
+    while (!pending.empty()) {
+        std::unique_ptr<Node> n = std::move(pending.back());
+        pending.pop_back();
+        for (auto& kv : n->children) pending.push_back(std::move(kv.second));
+    }
+}
 
 SubscriptionTrie::Node* SubscriptionTrie::find_or_create(std::string_view filter) {
     split_levels(filter, levels_);
@@ -170,22 +181,32 @@ void SubscriptionTrie::walk(std::string_view topic, std::vector<const SubEntry*>
     // Stack entries are (node, offset of the topic's next level); kEnd once every
     // level is consumed. The topic is not split into a vector of levels: each level
     // is found when its node is visited.
+    // The order is mosquitto's (a 5.0 client gets one copy per matching
+    // subscription, in this order): depth first, at each level the literal child,
+    // then '+', then '#'; at the end of the topic the node, then its '#' child.
+    // kHash marks a pending '#' collection of the entry's node.
     constexpr std::size_t kEnd = std::string_view::npos;
+    constexpr std::size_t kHash = kEnd - 1;
     const bool dollar = !topic.empty() && topic[0] == '$';
     stack_.clear();
     stack_.emplace_back(root_.get(), 0);
     while (!stack_.empty()) {
         auto [node, pos] = stack_.back();
         stack_.pop_back();
-        // Wildcards at the first level never match a '$' topic [MQTT-4.7.2-1].
-        const bool wild_ok = !(dollar && pos == 0);
-        // '#' matches the parent level and any number of child levels
-        // [MQTT-4.7.1-2]: "sport/#" matches "sport" too.
-        if (wild_ok && node->hash != nullptr) collect(*node->hash, subs, groups);
-        if (pos == kEnd) {
-            collect(*node, subs, groups);
+        if (pos == kHash) {
+            collect(*node->hash, subs, groups);
             continue;
         }
+        // Wildcards at the first level never match a '$' topic [MQTT-4.7.2-1].
+        const bool wild_ok = !(dollar && pos == 0);
+        if (pos == kEnd) {
+            collect(*node, subs, groups);
+            // '#' matches the parent level too [MQTT-4.7.1-2]: "sport/#" matches "sport".
+            if (node->hash != nullptr) collect(*node->hash, subs, groups);
+            continue;
+        }
+        // '#' matches any number of levels [MQTT-4.7.1-2].
+        if (wild_ok && node->hash != nullptr) stack_.emplace_back(node, kHash);
         const std::size_t slash = topic.find('/', pos);
         const std::string_view level = topic.substr(pos, slash == kEnd ? kEnd : slash - pos);
         const std::size_t next = slash == kEnd ? kEnd : slash + 1;

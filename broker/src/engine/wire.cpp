@@ -44,6 +44,9 @@ void Engine::Impl::send_ack(Connection& c, PacketType type, std::uint16_t id, mq
 }
 
 mqtt::Properties Engine::Impl::reason_string(const Connection& c, const char* why, std::size_t packet_without) {
+    // Off unless `reason_strings true`: mosquitto sends none, and the cause tells a
+    // peer how the parser works. fail() logs it either way.
+    if (!cfg.reason_strings) return {};
     const std::size_t len = why == nullptr ? 0 : std::strlen(why);
     if (len == 0 || !mqtt::is_v5(c.version)) return {};
     // The property (1 + 2 + len bytes) and the Property Length growing from one byte

@@ -40,6 +40,12 @@ void Server::on_read(Connection& c, ssize_t nread, const uv_buf_t* buf) {
         ws_closing_read(c, nread, buf);  // only the peer's close frame matters now
         return;
     }
+    if (c.state == ConnState::Draining) {
+        // Lingering close: input is discarded; EOF (or an error) means the peer
+        // has read what we sent and closed its side.
+        if (nread < 0) close_now(c);
+        return;
+    }
     if (nread == UV_EOF) {
         // The peer finished sending; it may still read. What it was sent in this
         // batch (a CONNACK to "printf CONNECT | nc") goes out before the close.
@@ -477,7 +483,28 @@ void Server::begin_shutdown(Connection& c) {
 }
 
 void Server::on_shutdown_done(Connection& c) {
-    close_now(c);
+    if (c.state != ConnState::ShuttingDown) {
+        close_now(c);  // no-op once closed
+        return;
+    }
+    // Lingering close (issue 9 item 10): closing now, with the peer's unread input
+    // still in our receive buffer, makes the kernel send RST, which can destroy our
+    // last reply (an error CONNACK or DISCONNECT) in the peer's receive buffer
+    // before the peer reads it. Our side is half-closed: discard input until the
+    // peer's EOF, or until the linger deadline (on_linger_sweep).
+    c.state = ConnState::Draining;
+    const int r = uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&c.tcp),
+        [](uv_handle_t* h, std::size_t /*suggested*/, uv_buf_t* buf) {
+            *buf = static_cast<Connection*>(h->data)->server().read_buffer();
+        },
+        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+            auto* conn = static_cast<Connection*>(s->data);
+            conn->server().on_read(*conn, nread, buf);
+        });
+    if (r != 0) {
+        close_now(c);
+    }
 }
 
 void Server::close_now(Connection& c) {

@@ -359,8 +359,9 @@ void Server::on_linger_sweep() {
             continue;
         }
         if (t >= deadline) {
-            // The peer does not take the last bytes: give up on them.
-            ++stats_.forced_closes;
+            // The peer does not take the last bytes (or, draining, does not close
+            // its side): give up on it.
+            if (c->state != ConnState::Draining) ++stats_.forced_closes;
             close_now(*c);
             continue;
         }

@@ -125,6 +125,7 @@ enum class ConnState : std::uint8_t {
     Open,          // reading and writing
     Closing,       // Io::close(): no more reads; flushing the queue
     ShuttingDown,  // queue submitted, uv_shutdown in progress
+    Draining,      // half-closed: input discarded until the peer's EOF (lingering close)
     Closed,        // uv_close called; erased in close_cb
 };
 

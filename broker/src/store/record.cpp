@@ -211,9 +211,14 @@ void encode_session(const Session& s, const Clocks& clk, std::vector<std::uint8_
         put_delivery(w, f.d, clk);
     }
     w.u32(0);  // the queue: rows of their own (encode_delivery)
-    const std::vector<std::uint16_t>& ids = s.incoming_qos2.ids();
-    w.u32(static_cast<std::uint32_t>(ids.size()));
-    for (std::uint16_t id : ids) w.u16(id);
+    // Incoming QoS 2 ids PUBREC'd and not released, each with the message held for
+    // its PUBREL: after a restart the PUBREL still passes it on exactly once.
+    w.u32(static_cast<std::uint32_t>(s.incoming_qos2.size()));
+    s.incoming_qos2.for_each([&w, &clk](std::uint16_t id, const MessagePtr& m) {
+        w.u16(id);
+        w.u8(m ? 1 : 0);
+        if (m) put_message(w, *m, clk);
+    });
 }
 
 namespace {
@@ -256,8 +261,16 @@ bool get_flows(Reader& r, const Clocks& clk, Session& s) {
         s.queued_bytes += d.msg->payload.size() + d.msg->topic.size();  // as the engine counts it
         s.queue.push_back(std::move(d));
     }
-    const std::uint32_t n_ids = r.count(2);
-    for (std::uint32_t i = 0; i < n_ids && r.ok(); ++i) s.incoming_qos2.insert(r.u16());
+    const std::uint32_t n_ids = r.count(3);
+    for (std::uint32_t i = 0; i < n_ids && r.ok(); ++i) {
+        const std::uint16_t id = r.u16();
+        MessagePtr held;
+        if (r.u8() != 0) {
+            held = get_message(r, clk);
+            if (!held) return false;
+        }
+        s.incoming_qos2.set(id, std::move(held));
+    }
     return r.ok();
 }
 

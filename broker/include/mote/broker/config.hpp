@@ -87,6 +87,12 @@ struct BrokerConfig {
     std::uint32_t connect_timeout = 10;        // seconds to wait for CONNECT (not in mosquitto; Mote option)
     std::uint32_t tls_handshake_timeout = 5;   // seconds for a TLS handshake (Mote option)
     std::uint32_t max_tls_handshakes = 64;     // concurrent TLS handshakes per loop (Mote option)
+    // Mote option: send the cause of an error CONNACK/DISCONNECT as a 5.0 Reason
+    // String. Off by default, as in mosquitto; the cause is always logged.
+    bool reason_strings = false;
+    // Topic levels allowed in a topic name or filter; 0: only the spec's 65,535-byte
+    // limit. 201 is mosquitto's compiled-in limit (200 '/' separators).
+    std::uint32_t max_topic_levels = 201;
 
     // Logging: "stderr", "stdout", "file <path>", "none"; several may be given.
     std::vector<std::string> log_dest;

@@ -574,3 +574,16 @@ TEST(ConfigFiles, SelfIncludingDirectoryIsAnError) {
     STRCMP_EQUAL("include_dir", err.option.c_str());
     CHECK(err.message.find("nested more than") != std::string::npos);
 }
+
+TEST(ConfigParse, MosquittoCompatOptions) {
+    // Issue 9: Mote options; the defaults behave like mosquitto 2.0.
+    const BrokerConfig def = parse_ok("");
+    CHECK_FALSE(def.reason_strings);
+    LONGS_EQUAL(201, def.max_topic_levels);
+    const BrokerConfig cfg = parse_ok("reason_strings true\nmax_topic_levels 0\n");
+    CHECK_TRUE(cfg.reason_strings);
+    LONGS_EQUAL(0, cfg.max_topic_levels);
+    LONGS_EQUAL(65536, parse_ok("max_topic_levels 65536\n").max_topic_levels);
+    expect_error("max_topic_levels 65537\n", 1, "max_topic_levels", "65536");
+    expect_error("reason_strings yes\n", 1, "reason_strings", "true or false");
+}

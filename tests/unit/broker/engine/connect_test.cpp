@@ -58,10 +58,14 @@ TEST(EngineConnect, V5ConnackCarriesServerProperties) {
     const auto& pr = d->p.connack.props;
     LONGS_EQUAL(20, pr.number(PropertyId::ReceiveMaximum, 0));
     LONGS_EQUAL(10, pr.number(PropertyId::TopicAliasMaximum, 0));
-    LONGS_EQUAL(1, pr.number(PropertyId::RetainAvailable, 9));
-    LONGS_EQUAL(1, pr.number(PropertyId::WildcardSubscriptionAvailable, 9));
-    LONGS_EQUAL(1, pr.number(PropertyId::SubscriptionIdentifierAvailable, 9));
-    LONGS_EQUAL(1, pr.number(PropertyId::SharedSubscriptionAvailable, 9));
+    // Mosquitto compatibility: properties whose absence means "available" are not
+    // sent (§3.2.2.3.5, §3.2.2.3.11-13).
+    LONGS_EQUAL(9, pr.number(PropertyId::RetainAvailable, 9));
+    LONGS_EQUAL(9, pr.number(PropertyId::WildcardSubscriptionAvailable, 9));
+    LONGS_EQUAL(9, pr.number(PropertyId::SubscriptionIdentifierAvailable, 9));
+    LONGS_EQUAL(9, pr.number(PropertyId::SharedSubscriptionAvailable, 9));
+    // The exact bytes mosquitto 2.0 sends with its defaults.
+    STRCMP_EQUAL("20 09 00 00 06 22 00 0A 21 00 14", to_hex(first(1)).c_str());
     CHECK_FALSE(pr.has(PropertyId::MaximumQos));  // absent: QoS 2 supported
     CHECK_FALSE(pr.has(PropertyId::AssignedClientIdentifier));
 }
@@ -103,11 +107,26 @@ TEST(EngineConnect, UnsupportedLevelGets311Form) {
     CHECK(h->io.closed(1));
 }
 
-TEST(EngineConnect, UnsupportedLevelAbove5GetsV5Form) {
+TEST(EngineConnect, UnsupportedLevelAbove5GetsV311Form) {
+    // [MQTT-3.1.2-2] allows either form; mosquitto 2.0 answers `20 02 00 01`
+    // (Mosquitto compatibility).
     h->open(1);
     h->feed(1, hex("10 0D 00 04 4D 51 54 54 06 02 00 0A 00 01 70"));
-    STRCMP_EQUAL("20 03 00 84 00", to_hex(without_reason_string(first(1))).c_str());
+    STRCMP_EQUAL("20 02 00 01", to_hex(first(1)).c_str());
     CHECK(h->io.closed(1));
+}
+
+TEST(EngineConnect, WrongProtocolNameIsClosedWithoutConnack) {
+    // [MQTT-3.1.2-1]: the server MAY close without a CONNACK (Mosquitto
+    // compatibility), for 3.1.1 and 5.0.
+    h->open(1);
+    h->feed(1, hex("10 0D 00 04 4D 51 54 55 04 02 00 0A 00 01 70"));
+    LONGS_EQUAL(0, h->sent(1).size());
+    CHECK(h->io.closed(1));
+    h->open(2);
+    h->feed(2, hex("10 0E 00 04 4D 51 54 55 05 02 00 0A 00 00 01 70"));
+    LONGS_EQUAL(0, h->sent(2).size());
+    CHECK(h->io.closed(2));
 }
 
 TEST(EngineConnect, EmptyIdWithoutCleanSessionV311) {

@@ -32,6 +32,7 @@ TEST(QosFlowTable, Transitions) {
         {OutState::AwaitPuback, PacketType::Pubcomp, Reason::Success, OutAction::ProtocolError, OutState::AwaitPuback},
         {OutState::AwaitPubrec, PacketType::Pubrec, Reason::Success, OutAction::SendPubrel, OutState::AwaitPubcomp},
         {OutState::AwaitPubrec, PacketType::Pubrec, Reason::QuotaExceeded, OutAction::Complete, OutState::AwaitPubrec},
+        // Mosquitto 2.0 closes on these too (issue 9 item 4, checked side by side).
         {OutState::AwaitPubrec, PacketType::Puback, Reason::Success, OutAction::ProtocolError, OutState::AwaitPubrec},
         {OutState::AwaitPubrec, PacketType::Pubcomp, Reason::Success, OutAction::ProtocolError, OutState::AwaitPubrec},
         {OutState::AwaitPubcomp, PacketType::Pubcomp, Reason::Success, OutAction::Complete, OutState::AwaitPubcomp},
@@ -84,6 +85,8 @@ TEST(EngineFlow, Qos2OutgoingFullFlow) {
     h->connect(2, 5, "p");
     h->io.clear();
     h->feed(2, publish_pkt(5, 2, "t", "a", 1));
+    LONGS_EQUAL(0, h->publishes(1, Version::V5).size());  // held until the PUBREL
+    h->feed(2, ack_pkt(PacketType::Pubrel, 1));
     auto p = h->publishes(1, Version::V5);
     LONGS_EQUAL(1, p.size());
     LONGS_EQUAL(2, p[0]->p.publish.qos);
@@ -105,6 +108,22 @@ TEST(EngineFlow, WrongAckTypeIsProtocolError) {
     h->io.clear();
     h->feed(1, ack_pkt(PacketType::Pubrec, 1));
     STRCMP_EQUAL("E0 01 82", to_hex(without_reason_string(h->sent(1)[0])).c_str());
+    CHECK(h->io.closed(1));
+}
+
+TEST(EngineFlow, WrongAckForQos2FlowIsProtocolError) {
+    // Issue 9 item 4: mosquitto 2.0.11 closes on a PUBACK or PUBCOMP for a QoS 2
+    // delivery (checked side by side in tests/interop/compat), and so does Mote:
+    // DISCONNECT 0x82 in 5.0 (§4.13.1 SHOULD), a plain close in 3.1.1.
+    h->connect(1, 5, "s");
+    h->feed(1, subscribe_pkt(5, 1, {{"t", 2}}));
+    h->connect(2, 5, "p");
+    h->feed(2, publish_pkt(5, 2, "t", "a", 1));
+    h->feed(2, ack_pkt(PacketType::Pubrel, 1));
+    const std::uint16_t id = h->publishes(1, Version::V5).at(0)->p.publish.packet_id;
+    h->io.clear();
+    h->feed(1, ack_pkt(PacketType::Pubcomp, id));
+    STRCMP_EQUAL("E0 01 82", to_hex(h->sent(1)[0]).c_str());
     CHECK(h->io.closed(1));
 }
 
@@ -170,6 +189,7 @@ TEST(EngineFlow, OfflineQueueAndRedeliveryWithDup) {
     h->io.clear();
     h->feed(2, publish_pkt(4, 1, "t", "a", 1));
     h->feed(2, publish_pkt(4, 2, "t", "b", 2));
+    h->feed(2, ack_pkt(PacketType::Pubrel, 2));
     auto first = ids(1, Version::V3_1_1);
     LONGS_EQUAL(2, first.size());
     h->feed(1, ack_pkt(PacketType::Pubrec, first[1]));  // b is now awaiting PUBCOMP
@@ -191,10 +211,12 @@ TEST(EngineFlow, OfflineQueueAndRedeliveryWithDup) {
     STRCMP_EQUAL("c", std::string(c->p.publish.payload.chars(), 1).c_str());
 }
 
-TEST(EngineFlow, UnknownPubrecGetsPubrel92) {
+TEST(EngineFlow, UnknownPubrecGetsPlainPubrel) {
+    // HOSTILE row 51: 5.0 §4.3.3 allows 0x92; mosquitto sends 0x00 (Mosquitto
+    // compatibility).
     h->connect(1, 5, "s");
     h->feed(1, ack_pkt(PacketType::Pubrec, 77));
-    STRCMP_EQUAL("62 03 00 4D 92", to_hex(h->sent(1)[0]).c_str());
+    STRCMP_EQUAL("62 02 00 4D", to_hex(h->sent(1)[0]).c_str());
 }
 
 TEST(EngineFlow, BackpressureStopsUntilWritable) {

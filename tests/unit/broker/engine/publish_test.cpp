@@ -51,19 +51,25 @@ TEST(EnginePublish, Qos2ExactlyOnceOnward) {
     auto acks = h->sent(2);
     LONGS_EQUAL(6, acks.size());
     for (const Buf& a : acks) STRCMP_EQUAL("50 02 00 09", to_hex(a).c_str());
-    LONGS_EQUAL(1, h->publishes(1, Version::V5).size());
+    // Mosquitto compatibility: held until the PUBREL (the last resend replaced it).
+    LONGS_EQUAL(0, h->publishes(1, Version::V5).size());
     h->feed(2, ack_pkt(PacketType::Pubrel, 9));
     STRCMP_EQUAL("70 02 00 09", to_hex(h->sent(2).back()).c_str());
-    // After PUBREL the id is free again: a new message with it is delivered.
+    LONGS_EQUAL(0, h->publishes(1, Version::V5).size());  // "other" replaced it: no match
+    // After PUBREL the id is free again: a new message with it is delivered once.
     h->feed(2, publish_pkt(5, 2, "t", "z", 9));
-    LONGS_EQUAL(2, h->publishes(1, Version::V5).size());
+    h->feed(2, publish_pkt(5, 2, "t", "z", 9, false, {}, true));
+    h->feed(2, ack_pkt(PacketType::Pubrel, 9));
+    h->feed(2, ack_pkt(PacketType::Pubrel, 9));  // unknown now: PUBCOMP, nothing sent on
+    LONGS_EQUAL(1, h->publishes(1, Version::V5).size());
 }
 
-TEST(EnginePublish, UnknownPubrelGetsPubcomp92InV5) {
-    // HOSTILE row 51.
+TEST(EnginePublish, UnknownPubrelGetsPlainPubcomp) {
+    // HOSTILE row 51 [MQTT-4.3.3-11]: 5.0 allows 0x92, mosquitto sends 0x00
+    // (Mosquitto compatibility).
     h->connect(1, 5, "a");
     h->feed(1, ack_pkt(PacketType::Pubrel, 3));
-    STRCMP_EQUAL("70 03 00 03 92", to_hex(h->sent(1)[0]).c_str());
+    STRCMP_EQUAL("70 02 00 03", to_hex(h->sent(1)[0]).c_str());
     h->connect(2, 4, "b");
     h->feed(2, ack_pkt(PacketType::Pubrel, 3));
     STRCMP_EQUAL("70 02 00 03", to_hex(h->sent(2)[0]).c_str());
@@ -321,4 +327,67 @@ TEST(EnginePublish, ExpiredMessageNotQueuedForDelivery) {
     LONGS_EQUAL(1, p.size());
     STRCMP_EQUAL("long", payload_of(*p[0]).c_str());
     LONGS_EQUAL(40, p[0]->p.publish.props.number(PropertyId::MessageExpiryInterval, 0));
+}
+
+TEST(EnginePublish, Qos1WithoutSubscribersGetsPuback10InV5) {
+    // §3.4.2.1 0x10 No matching subscribers (a MAY; Mosquitto compatibility).
+    h->connect(1, 5, "a");
+    h->feed(1, publish_pkt(5, 1, "nobody", "x", 4));
+    STRCMP_EQUAL("40 03 00 04 10", to_hex(h->sent(1)[0]).c_str());
+    h->connect(2, 4, "b");
+    h->feed(2, publish_pkt(4, 1, "nobody", "x", 4));
+    STRCMP_EQUAL("40 02 00 04", to_hex(h->sent(2)[0]).c_str());  // 3.1.1 has no codes
+    h->subscribe(1, 5, "somebody", 0);
+    h->feed(1, publish_pkt(5, 1, "somebody", "x", 5));
+    STRCMP_EQUAL("40 02 00 05", to_hex(h->sent(1).back()).c_str());
+}
+
+TEST(EnginePublish, Qos2PubrecBeforeOnwardPublish) {
+    // Issue 9 item 5, Mosquitto compatibility: a client subscribed to its own topic
+    // reads PUBREC, then (after its PUBREL) the onward PUBLISH, then PUBCOMP.
+    h->connect(1, 4, "self");
+    h->subscribe(1, 4, "q/t", 2);
+    h->feed(1, publish_pkt(4, 2, "q/t", "m", 7));
+    auto s = h->sent(1);
+    LONGS_EQUAL(1, s.size());
+    STRCMP_EQUAL("50 02 00 07", to_hex(s[0]).c_str());
+    h->io.clear();
+    h->feed(1, ack_pkt(PacketType::Pubrel, 7));
+    s = h->sent(1);
+    LONGS_EQUAL(2, s.size());
+    STRCMP_EQUAL("34 08 00 03 71 2F 74 00 01 6D", to_hex(s[0]).c_str());
+    STRCMP_EQUAL("70 02 00 07", to_hex(s[1]).c_str());
+}
+
+TEST(EnginePublish, Qos2HeldMessagesAreBoundedInV311) {
+    // A 3.1.1 client has no Receive Maximum: beyond max_inflight_messages (here 2)
+    // unreleased QoS 2 messages are passed on at once instead of being held, so the
+    // memory a client can pin is bounded; each is still delivered exactly once.
+    BrokerConfig cfg = Harness::default_config();
+    cfg.max_inflight_messages = 2;
+    h = std::make_unique<Harness>(cfg);
+    h->connect(1, 4, "sub");
+    h->subscribe(1, 4, "t", 0);
+    h->connect(2, 4, "pub");
+    for (std::uint16_t id = 1; id <= 4; ++id) h->feed(2, publish_pkt(4, 2, "t", "x", id));
+    LONGS_EQUAL(2, h->publishes(1, Version::V3_1_1).size());  // ids 3 and 4, at once
+    for (std::uint16_t id = 1; id <= 4; ++id) h->feed(2, ack_pkt(PacketType::Pubrel, id));
+    LONGS_EQUAL(4, h->publishes(1, Version::V3_1_1).size());  // ids 1 and 2 at their PUBREL
+    auto acks = h->sent(2);
+    LONGS_EQUAL(8, acks.size());  // 4 PUBREC, 4 PUBCOMP
+}
+
+TEST(EnginePublish, SysTopicFromClientIsNotAuthorizedInV5) {
+    // Clients cannot publish into $SYS: Mosquitto compatibility, 5.0 QoS 1/2 get
+    // 0x87 Not authorized (the QoS 2 flow ends there); 3.1.1 is acknowledged.
+    h->connect(1, 5, "a");
+    h->feed(1, publish_pkt(5, 1, "$SYS/x", "x", 4));
+    h->feed(1, publish_pkt(5, 2, "$SYS/x", "x", 5));
+    auto s = h->sent(1);
+    LONGS_EQUAL(2, s.size());
+    STRCMP_EQUAL("40 03 00 04 87", to_hex(s[0]).c_str());
+    STRCMP_EQUAL("50 03 00 05 87", to_hex(s[1]).c_str());
+    h->connect(2, 4, "b");
+    h->feed(2, publish_pkt(4, 1, "$SYS/x", "x", 4));
+    STRCMP_EQUAL("40 02 00 04", to_hex(h->sent(2)[0]).c_str());
 }

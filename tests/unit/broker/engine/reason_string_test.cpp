@@ -1,6 +1,7 @@
 // Reason Strings on the broker's 5.0 error replies (lifecycle.cpp and wire.cpp):
 // the cause of a refused CONNECT or of a protocol-error DISCONNECT, for the
-// client's log, within the client's Maximum Packet Size.
+// client's log, within the client's Maximum Packet Size. Sent only with
+// `reason_strings true`; by default none, as in mosquitto (issue 9 item 2).
 #include "broker/engine/engine_support.hpp"
 
 #include <CppUTest/TestHarness.h>
@@ -25,9 +26,34 @@ std::string reason_string_of(const Buf& wire) {
 
 TEST_GROUP(EngineReasonString) {
     std::unique_ptr<Harness> h;
+    void setup() override {
+        BrokerConfig cfg = Harness::default_config();
+        cfg.reason_strings = true;
+        h = std::make_unique<Harness>(cfg);
+    }
+    void teardown() override { h.reset(); }
+};
+
+TEST_GROUP(EngineNoReasonString) {
+    std::unique_ptr<Harness> h;
     void setup() override { h = std::make_unique<Harness>(); }
     void teardown() override { h.reset(); }
 };
+
+TEST(EngineNoReasonString, OffByDefault) {
+    // Mosquitto compatibility: the exact bytes mosquitto sends, no Reason String.
+    h->connect(1, 5, "a");
+    h->feed(1, publish_pkt(5, 0, "t", "x", 0, false, W().u8(0x23).u16(11).b));
+    STRCMP_EQUAL("E0 01 94", to_hex(h->sent(1)[0]).c_str());
+    ConnectOpts o = co(5, "b");
+    o.props = W().u8(0x15).str("SCRAM-SHA-1").b;
+    h->open(2);
+    h->feed(2, connect_pkt(o));
+    STRCMP_EQUAL("20 03 00 8C 00", to_hex(h->sent(2)[0]).c_str());
+    h->connect(3, 5, "c");
+    h->engine->shutdown(h->now);
+    STRCMP_EQUAL("E0 01 8B", to_hex(h->sent(3)[0]).c_str());
+}
 
 TEST(EngineReasonString, ProtocolErrorDisconnectSaysWhy) {
     // Topic Alias above the broker's maximum (10): 0x94 with the cause.

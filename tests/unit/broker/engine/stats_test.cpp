@@ -26,6 +26,7 @@ TEST(EngineStats, PublishesAndBytesByQos) {
     h->feed(2, q1);  // a QoS 1 resend is a new message [MQTT-4.3.2]
     h->feed(2, q2);
     h->feed(2, q2);  // a QoS 2 duplicate before PUBREL is not [MQTT-4.3.3-10]
+    h->feed(2, hex("62 02 00 06"));  // PUBREL: the message is passed on now
     const EngineStats& s = h->engine->stats();
     LONGS_EQUAL(1, s.publish_received_by_qos[0]);
     LONGS_EQUAL(2, s.publish_received_by_qos[1]);

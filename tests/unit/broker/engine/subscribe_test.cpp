@@ -36,28 +36,83 @@ TEST(EngineSubscribe, WildcardMatching) {
     LONGS_EQUAL(1, got(4, Version::V3_1_1));  // "sport" only; "/finance" has two levels
 }
 
-TEST(EngineSubscribe, InvalidFiltersPerEntry) {
-    // HOSTILE row 55 [MQTT-4.7.1-1]: 0x8F in 5.0, 0x80 in 3.1.1, never stored.
+TEST(EngineSubscribe, BadWildcardMakesTheWholeSubscribeMalformed) {
+    // HOSTILE row 55 [MQTT-4.7.1-1] [MQTT-4.7.1-2]: Mosquitto compatibility, the
+    // packet is Malformed (DISCONNECT 0x81 in 5.0, close in 3.1.1), and the valid
+    // entries before the bad one are not stored either.
     h->connect(1, 5, "a");
-    h->feed(1, subscribe_pkt(5, 2, {{"a/#/b", 0}, {"ok", 1}, {"sport+", 0}, {"$share//t", 0}}));
+    h->feed(1, subscribe_pkt(5, 2, {{"ok", 1}, {"a/#/b", 0}}));
     auto s = h->sent(1);
     LONGS_EQUAL(1, s.size());
-    STRCMP_EQUAL("90 07 00 02 00 8F 01 8F 8F", to_hex(s[0]).c_str());
+    STRCMP_EQUAL("E0 01 81", to_hex(s[0]).c_str());
+    CHECK(h->io.closed(1));
     h->connect(2, 4, "b");
-    h->feed(2, subscribe_pkt(4, 3, {{"a#", 0}, {"x", 2}}));
+    h->feed(2, subscribe_pkt(4, 3, {{"x", 2}, {"sport+", 0}}));
+    LONGS_EQUAL(0, h->sent(2).size());
+    CHECK(h->io.closed(2));
+    LONGS_EQUAL(0, h->engine->stats().subscriptions);
+}
+
+TEST(EngineSubscribe, BadShareNameRefusedPerEntry) {
+    // [MQTT-4.8.2-1] [MQTT-4.8.2-2] (HOSTILE row 57): 0x8F in 5.0, 0x80 in 3.1.1,
+    // never stored; the other entries are.
+    h->connect(1, 5, "a");
+    h->feed(1, subscribe_pkt(5, 2, {{"$share//t", 0}, {"ok", 1}, {"$share/p", 0}}));
+    STRCMP_EQUAL("90 06 00 02 00 8F 01 8F", to_hex(h->sent(1)[0]).c_str());
+    h->connect(2, 4, "b");
+    h->feed(2, subscribe_pkt(4, 3, {{"$share/ab", 0}, {"x", 2}}));
     STRCMP_EQUAL("90 04 00 03 80 02", to_hex(h->sent(2)[0]).c_str());
     LONGS_EQUAL(2, h->engine->stats().subscriptions);
 }
 
+namespace {
+
+std::string levels(int n) {
+    std::string t = "a";
+    for (int i = 1; i < n; ++i) t += "/a";
+    return t;
+}
+
+}  // namespace
+
 TEST(EngineSubscribe, LevelCap) {
-    // HOSTILE row 58: filters deeper than the 200-level cap are refused.
+    // HOSTILE row 58 [MQTT-4.7.3-3]: max_topic_levels (201 by default, mosquitto's
+    // 200 separators); a deeper filter is Malformed, as in mosquitto.
     h->connect(1, 5, "a");
-    std::string deep;
-    for (int i = 0; i < 300; ++i) deep += "a/";
-    deep += "b";
+    h->feed(1, subscribe_pkt(5, 1, {{levels(201), 0}}));
+    STRCMP_EQUAL("90 04 00 01 00 00", to_hex(h->sent(1)[0]).c_str());
+    h->feed(1, subscribe_pkt(5, 2, {{levels(202), 0}}));
+    STRCMP_EQUAL("E0 01 81", to_hex(h->sent(1)[1]).c_str());
+    CHECK(h->io.closed(1));
+    LONGS_EQUAL(0, h->engine->stats().subscriptions);  // the session ended with the close
+}
+
+TEST(EngineSubscribe, LevelCapZeroLeavesOnlyTheSpecLimit) {
+    BrokerConfig cfg = Harness::default_config();
+    cfg.max_topic_levels = 0;
+    h = std::make_unique<Harness>(cfg);
+    h->connect(1, 5, "a");
+    h->connect(2, 5, "p");
+    const std::string deep = levels(30000);  // 59,999 bytes
     h->feed(1, subscribe_pkt(5, 1, {{deep, 0}}));
-    STRCMP_EQUAL("90 04 00 01 00 8F", to_hex(h->sent(1)[0]).c_str());
-    LONGS_EQUAL(0, h->engine->stats().subscriptions);
+    STRCMP_EQUAL("90 04 00 01 00 00", to_hex(h->sent(1)[0]).c_str());
+    h->feed(2, publish_pkt(5, 0, deep, "x"));
+    LONGS_EQUAL(1, got(1, Version::V5));
+}
+
+TEST(EngineSubscribe, TopicNameLevelCap) {
+    // Mosquitto compatibility: a PUBLISH whose Topic Name has more levels than
+    // max_topic_levels is a Protocol Error (5.0) / closed (3.1.1).
+    h->connect(1, 5, "a");
+    h->feed(1, publish_pkt(5, 1, levels(201), "x", 1));
+    STRCMP_EQUAL("40 03 00 01 10", to_hex(h->sent(1)[0]).c_str());  // accepted, nobody subscribed
+    h->feed(1, publish_pkt(5, 0, levels(202), "x"));
+    STRCMP_EQUAL("E0 01 82", to_hex(h->sent(1)[1]).c_str());
+    CHECK(h->io.closed(1));
+    h->connect(2, 4, "b");
+    h->feed(2, publish_pkt(4, 0, levels(202), "x"));
+    LONGS_EQUAL(0, h->sent(2).size());
+    CHECK(h->io.closed(2));
 }
 
 TEST(EngineSubscribe, SharedWithNoLocalIsProtocolError) {
@@ -69,27 +124,48 @@ TEST(EngineSubscribe, SharedWithNoLocalIsProtocolError) {
     LONGS_EQUAL(0, h->engine->stats().subscriptions);
 }
 
-TEST(EngineSubscribe, OverlappingDeliverOnceAtHighestQosWithAllIds) {
-    // [MQTT-3.3.4-2] [MQTT-3.3.4-3] [MQTT-3.3.4-4]
+TEST(EngineSubscribe, OverlappingV5OneCopyPerSubscription) {
+    // [MQTT-3.3.4-2] (further copies are a MAY) [MQTT-3.3.4-4]: Mosquitto
+    // compatibility, a 5.0 session gets one copy per matching subscription, each
+    // with its own QoS and Subscription Identifier, in mosquitto's order (depth
+    // first; literal, then '+', then '#').
     h->connect(1, 5, "s");
-    h->feed(1, subscribe_pkt(5, 1, {{"a/+", 0}}, W().u8(0x0B).varint(7).b));
-    h->feed(1, subscribe_pkt(5, 2, {{"a/#", 2}}, W().u8(0x0B).varint(9).b));
+    h->feed(1, subscribe_pkt(5, 1, {{"a/#", 2}}, W().u8(0x0B).varint(9).b));
+    h->feed(1, subscribe_pkt(5, 2, {{"a/+", 0}}, W().u8(0x0B).varint(7).b));
+    h->feed(1, subscribe_pkt(5, 3, {{"a/b", 1}}, W().u8(0x0B).varint(5).b));
     h->io.clear();
     h->connect(2, 5, "p");
     h->feed(2, publish_pkt(5, 2, "a/b", "x", 1));
+    h->feed(2, ack_pkt(PacketType::Pubrel, 1));  // QoS 2 is passed on at the PUBREL
     auto p = h->publishes(1, Version::V5);
-    LONGS_EQUAL(1, p.size());
-    LONGS_EQUAL(2, p[0]->p.publish.qos);
-    int ids = 0;
-    std::uint32_t sum = 0;
-    for (const auto& pr : p[0]->p.publish.props) {
-        if (pr.id == PropertyId::SubscriptionIdentifier) {
-            ++ids;
-            sum += pr.number;
+    LONGS_EQUAL(3, p.size());
+    const std::uint32_t want_id[] = {5, 7, 9};
+    const std::uint8_t want_qos[] = {1, 0, 2};
+    for (std::size_t i = 0; i < 3; ++i) {
+        LONGS_EQUAL(want_qos[i], p[i]->p.publish.qos);
+        int ids = 0;
+        for (const auto& pr : p[i]->p.publish.props) {
+            if (pr.id == PropertyId::SubscriptionIdentifier) {
+                ++ids;
+                LONGS_EQUAL(want_id[i], pr.number);
+            }
         }
+        LONGS_EQUAL(1, ids);
     }
-    LONGS_EQUAL(2, ids);
-    LONGS_EQUAL(16, sum);
+}
+
+TEST(EngineSubscribe, HashMatchesParentLevelAfterTheNode) {
+    // [MQTT-4.7.1-2]: "a/#" matches "a"; the node's own subscribers come first.
+    h->connect(1, 5, "s");
+    h->feed(1, subscribe_pkt(5, 1, {{"a/#", 0}}, W().u8(0x0B).varint(2).b));
+    h->feed(1, subscribe_pkt(5, 2, {{"a", 0}}, W().u8(0x0B).varint(1).b));
+    h->io.clear();
+    h->connect(2, 5, "p");
+    h->feed(2, publish_pkt(5, 0, "a", "x"));
+    auto p = h->publishes(1, Version::V5);
+    LONGS_EQUAL(2, p.size());
+    LONGS_EQUAL(1, p[0]->p.publish.props.number(PropertyId::SubscriptionIdentifier, 0));
+    LONGS_EQUAL(2, p[1]->p.publish.props.number(PropertyId::SubscriptionIdentifier, 0));
 }
 
 TEST(EngineSubscribe, V311OverlappingOnce) {

@@ -161,3 +161,21 @@ TEST(EngineWill, DisconnectCanShortenSessionExpiry) {
     h->feed(1, disconnect_pkt(5, 0x00, W().u8(0x11).u32(0).b));
     LONGS_EQUAL(1, h->engine->stats().clients_total);
 }
+
+TEST(EngineWill, TakeoverOfPersistentV311SessionDiscardsOldWill) {
+    // 3.1.1 §3.1.2.5 leaves it open; Mosquitto compatibility: Clean Session 0 on
+    // both connections keeps the session and discards the old Will.
+    ConnectOpts o = with_will(4, "k");
+    o.clean = false;
+    h->connect(1, o);
+    h->open(2);
+    h->feed(2, connect_pkt(co(4, "k", false)));
+    LONGS_EQUAL(0, wills());
+    // With Clean Session 1 on the new connection the old session ends: published.
+    o = with_will(4, "m");
+    o.clean = false;
+    h->connect(3, o);
+    h->open(4);
+    h->feed(4, connect_pkt(co(4, "m", true)));
+    LONGS_EQUAL(1, wills());
+}

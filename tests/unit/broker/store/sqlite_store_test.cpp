@@ -145,6 +145,7 @@ TEST(SqliteStore, OfflineQueueAndSubscriptionsSurviveRestart) {
     connect(2, co(4, "pub"));
     feed(2, publish_pkt(4, 1, "t/1", "one", 1));
     feed(2, publish_pkt(4, 2, "t/2", "two", 2));
+    feed(2, hex("62 02 00 02"));  // PUBREL: QoS 2 is passed on at its release
     feed(2, publish_pkt(4, 0, "t/3", "zero"));  // QoS 0: not queued for an offline session
     restart();
     sub.clean = false;
@@ -236,6 +237,7 @@ TEST(SqliteStore, InflightFlowsResumeWithTheirIdsAndStates) {
     feed(1, subscribe_pkt(4, 1, {{"a", 2}, {"b", 1}}));
     connect(2, co(4, "pub"));
     feed(2, publish_pkt(4, 2, "a", "q2", 1));
+    feed(2, hex("62 02 00 01"));  // PUBREL: QoS 2 is passed on at its release
     feed(2, publish_pkt(4, 1, "b", "q1", 2));
     auto p = publishes(1, Version::V3_1_1);
     LONGS_EQUAL(2, p.size());
@@ -258,23 +260,53 @@ TEST(SqliteStore, InflightFlowsResumeWithTheirIdsAndStates) {
     STRCMP_EQUAL("q1", payload_of(*again).c_str());
 }
 
-TEST(SqliteStore, IncomingQos2IdsPreventASecondDeliveryAfterRestart) {
+TEST(SqliteStore, HeldQos2MessageSurvivesRestartAndIsPassedOnOnceAtPubrel) {
     connect(1, co(4, "sub", false));
     feed(1, subscribe_pkt(4, 1, {{"x", 0}}));
     connect(2, co(4, "pub", false));
+    n->io.clear();
     feed(2, publish_pkt(4, 2, "x", "once", 9));
-    LONGS_EQUAL(1, publishes(1, Version::V3_1_1).size());
+    // PUBREC: from here the publisher will not send the PUBLISH again, only PUBREL
+    // [MQTT-4.3.3-3]; the message is held for it (as mosquitto does) and must be on disk.
+    STRCMP_EQUAL("50 02 00 09", to_hex(n->io.sent(2)[0]).c_str());
+    LONGS_EQUAL(0, publishes(1, Version::V3_1_1).size());
     restart();
     connect(1, co(4, "sub", false));
     connect(2, co(4, "pub", false));
     n->io.clear();
-    // The publisher did not see the PUBREC and retries [MQTT-4.3.3-10]: PUBREC
-    // again, no second delivery.
+    // A publisher that did not see the PUBREC retries [MQTT-4.3.3-10]: PUBREC again,
+    // no delivery yet.
     feed(2, publish_pkt(4, 2, "x", "once", 9, false, {}, true));
     STRCMP_EQUAL("50 02 00 09", to_hex(n->io.sent(2)[0]).c_str());
     LONGS_EQUAL(0, publishes(1, Version::V3_1_1).size());
+    // PUBREL: the held message goes out exactly once, then PUBCOMP.
     feed(2, ack_pkt(PacketType::Pubrel, 9));
     STRCMP_EQUAL("70 02 00 09", to_hex(n->io.sent(2)[1]).c_str());
+    auto p = publishes(1, Version::V3_1_1);
+    LONGS_EQUAL(1, p.size());
+    STRCMP_EQUAL("once", payload_of(*p[0]).c_str());
+}
+
+TEST(SqliteStore, HeldQos2MessageIsReleasedByAPubrelAfterRestartAlone) {
+    // The usual case after a crash between PUBREC and PUBREL: the publisher resumes
+    // with the PUBREL only [MQTT-4.4.0-1]; the held message must come from the disk.
+    connect(1, co(4, "sub", false));
+    feed(1, subscribe_pkt(4, 1, {{"x", 1}}));
+    connect(2, co(4, "pub", false));
+    feed(2, publish_pkt(4, 2, "x", "kept", 4));
+    restart();
+    connect(1, co(4, "sub", false));
+    connect(2, co(4, "pub", false));
+    n->io.clear();
+    feed(2, ack_pkt(PacketType::Pubrel, 4));
+    STRCMP_EQUAL("70 02 00 04", to_hex(n->io.sent(2)[0]).c_str());
+    auto p = publishes(1, Version::V3_1_1);
+    LONGS_EQUAL(1, p.size());
+    STRCMP_EQUAL("kept", payload_of(*p[0]).c_str());
+    // A second PUBREL finds nothing: PUBCOMP, no second delivery.
+    n->io.clear();
+    feed(2, ack_pkt(PacketType::Pubrel, 4));
+    LONGS_EQUAL(0, publishes(1, Version::V3_1_1).size());
 }
 
 TEST(SqliteStore, RetainedMessagesAndTheirClearingSurvive) {
@@ -452,7 +484,8 @@ TEST(SqliteStore, FullDiskRefusesWhatItCannotKeepAndKeepsServing) {
     for (std::uint16_t k = 1; k < id; ++k) feed(1, publish_pkt(5, 0, "big/" + std::to_string(k), "", 0, true));
     n->io.clear();
     feed(1, publish_pkt(5, 1, "small", "s", 200));
-    STRCMP_EQUAL("40 02 00 C8", to_hex(n->io.sent(1)[0]).c_str());
+    // Accepted again: 0x10 No matching subscribers, as mosquitto answers (issue 9).
+    STRCMP_EQUAL("40 03 00 C8 10", to_hex(n->io.sent(1)[0]).c_str());
 }
 
 TEST_GROUP(SqliteStoreOpen) {
