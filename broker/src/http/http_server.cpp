@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "http/assets.hpp"
+#include "net/address.hpp"
 
 #ifndef MOTE_VERSION
 #define MOTE_VERSION "0.0.0"
@@ -26,29 +27,6 @@ constexpr char kRefusal[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
     "Content-Length: 24\r\nConnection: close\r\n\r\ntoo many HTTP connections";
 
-int resolve(uv_loop_t& loop, const std::string& host, std::uint16_t port, sockaddr_storage& out) {
-    std::memset(&out, 0, sizeof out);
-    if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&out)) == 0 ||
-        uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&out)) == 0) {
-        return 0;
-    }
-    uv_getaddrinfo_t req;
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    const int r = uv_getaddrinfo(&loop, &req, nullptr, host.c_str(), nullptr, &hints);
-    if (r != 0) {
-        return r;
-    }
-    std::memcpy(&out, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
-    uv_freeaddrinfo(req.addrinfo);
-    if (out.ss_family == AF_INET6) {
-        reinterpret_cast<sockaddr_in6*>(&out)->sin6_port = htons(port);
-    } else {
-        reinterpret_cast<sockaddr_in*>(&out)->sin_port = htons(port);
-    }
-    return 0;
-}
 
 int websocket_port(const BrokerConfig& cfg) {
     for (const ListenerConfig& l : cfg.listeners) {
@@ -100,7 +78,7 @@ bool HttpServer::listen(std::string& error) {
         return false;
     }
     sockaddr_storage addr;
-    int r = resolve(loop_, cfg_.http_bind_address, cfg_.http_port, addr);
+    int r = net::resolve_bind_address(&loop_, cfg_.http_bind_address, cfg_.http_port, addr);
     name_ = cfg_.http_bind_address + ":" + std::to_string(cfg_.http_port);
     if (r != 0) {
         error = name_ + where + ": http_listener: cannot resolve bind address: " + uv_strerror(r);

@@ -27,6 +27,23 @@ bool is_connect(std::uint8_t first_byte) {
 
 // ---------------------------------------------------------------- reading
 
+// Reads `c` into the per-loop buffer (on_read); a connection libuv refuses to read
+// is closed at once.
+void Server::start_reading(Connection& c) {
+    const int r = uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&c.tcp),
+        [](uv_handle_t* h, std::size_t /*suggested*/, uv_buf_t* buf) {
+            *buf = static_cast<Connection*>(h->data)->server().read_buffer();
+        },
+        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+            auto* conn = static_cast<Connection*>(s->data);
+            conn->server().on_read(*conn, nread, buf);
+        });
+    if (r != 0) {
+        close_now(c);
+    }
+}
+
 std::uint32_t Server::packet_limit(const Connection& c) const {
     const std::uint32_t max = engine_->max_incoming_packet_size();
     return c.got_first_packet ? max : std::min(max, kMaxConnectPacket);
@@ -493,18 +510,7 @@ void Server::on_shutdown_done(Connection& c) {
     // before the peer reads it. Our side is half-closed: discard input until the
     // peer's EOF, or until the linger deadline (on_linger_sweep).
     c.state = ConnState::Draining;
-    const int r = uv_read_start(
-        reinterpret_cast<uv_stream_t*>(&c.tcp),
-        [](uv_handle_t* h, std::size_t /*suggested*/, uv_buf_t* buf) {
-            *buf = static_cast<Connection*>(h->data)->server().read_buffer();
-        },
-        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-            auto* conn = static_cast<Connection*>(s->data);
-            conn->server().on_read(*conn, nread, buf);
-        });
-    if (r != 0) {
-        close_now(c);
-    }
+    start_reading(c);
 }
 
 void Server::close_now(Connection& c) {

@@ -2,6 +2,7 @@
 // signals, reload and the graceful shutdown. Reading and writing are in
 // connection_io.cpp.
 #include "net/server.hpp"
+#include "net/address.hpp"
 #include "store/sqlite_store.hpp"  // complete type for ~Server
 
 #include "http/server_hook.hpp"
@@ -39,33 +40,6 @@ std::string sockaddr_text(const sockaddr* sa) {
     return std::string(host) + ":" + std::to_string(port);
 }
 
-// Resolves a bind address: an IPv4 or IPv6 literal, or a host name such as
-// "localhost" (resolved once, synchronously, at start-up).
-int resolve(uv_loop_t* loop, const std::string& host, std::uint16_t port, sockaddr_storage& out) {
-    std::memset(&out, 0, sizeof out);
-    if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&out)) == 0) {
-        return 0;
-    }
-    if (uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&out)) == 0) {
-        return 0;
-    }
-    uv_getaddrinfo_t req;
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    const int r = uv_getaddrinfo(loop, &req, nullptr, host.c_str(), nullptr, &hints);
-    if (r != 0) {
-        return r;
-    }
-    std::memcpy(&out, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
-    uv_freeaddrinfo(req.addrinfo);
-    if (out.ss_family == AF_INET6) {
-        reinterpret_cast<sockaddr_in6*>(&out)->sin6_port = htons(port);
-    } else {
-        reinterpret_cast<sockaddr_in*>(&out)->sin_port = htons(port);
-    }
-    return 0;
-}
 
 std::string where(const ListenerConfig& l) {
     if (l.line > 0) {
@@ -152,7 +126,7 @@ bool Server::bind_listener(Listener& l, std::string& error) {
     int r = 0;
     for (const std::string& host : hosts) {
         sockaddr_storage addr;
-        r = resolve(&loop_, host, l.cfg.port, addr);
+        r = resolve_bind_address(&loop_, host, l.cfg.port, addr);
         if (r != 0) {
             error = host + ":" + std::to_string(l.cfg.port) + where(l.cfg) +
                     ": cannot resolve bind address: " + uv_strerror(r);
@@ -299,18 +273,7 @@ void Server::on_accept(Listener& l, int status) {
             return;  // the engine closed it at once (e.g. a connection limit)
         }
     }
-    const int r = uv_read_start(
-        reinterpret_cast<uv_stream_t*>(&c.tcp),
-        [](uv_handle_t* h, std::size_t /*suggested*/, uv_buf_t* buf) {
-            *buf = static_cast<Connection*>(h->data)->server().read_buffer();
-        },
-        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-            auto* conn = static_cast<Connection*>(s->data);
-            conn->server().on_read(*conn, nread, buf);
-        });
-    if (r != 0) {
-        close_now(c);
-    }
+    start_reading(c);
 }
 
 uv_buf_t Server::read_buffer() {

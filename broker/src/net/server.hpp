@@ -263,6 +263,7 @@ private:
     Connection* find(ConnectionId id);
     std::uint32_t packet_limit(const Connection& c) const;
     // Reading.
+    void start_reading(Connection& c);
     std::size_t feed_partial(Connection& c, mqtt::Bytes in, Millis now);
     void feed_in_place(Connection& c, mqtt::Bytes in, Millis now);
     void stash(Connection& c, mqtt::Bytes rest, std::size_t total);
