@@ -26,6 +26,14 @@ using namespace mote::broker;
 
 namespace {
 
+// A plain TCP peer on listener 0 (PeerInfo grows fields: name the ones that matter).
+mote::broker::PeerInfo fuzz_peer() {
+    mote::broker::PeerInfo p;
+    p.address = "fuzz";
+    p.listener_port = 1883;
+    return p;
+}
+
 class CheckingIo final : public Io {
 public:
     SendResult send(ConnectionId id, mote::mqtt::Bytes) override {
@@ -103,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             ++generation[client];
             const ConnectionId fresh = id_of(client);
             io.open.insert(fresh);
-            engine.on_open(fresh, PeerInfo{"fuzz", 1883, 0}, now);
+            engine.on_open(fresh, fuzz_peer(), now);
             break;
         }
         case 1:
