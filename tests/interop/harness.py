@@ -194,6 +194,15 @@ class BrokerTestCase(unittest.TestCase):
     def port(self):
         return self.broker.port
 
+    def log_has(self, text, timeout=3.0):
+        """True once `text` appears in what the broker logged since this test began."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.broker.stderr_text(tail=10 ** 9)[self._stderr_mark:]:
+                return True
+            time.sleep(0.05)
+        return False
+
     def tearDown(self):
         outcome = getattr(self, "_outcome", None)
         failed = False

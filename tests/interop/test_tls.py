@@ -193,14 +193,6 @@ class TlsPeer:
 
 
 class TlsBrokerTest(harness.BrokerTestCase):
-    def log_has(self, text, timeout=3.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.broker.stderr_text(tail=10 ** 9)[self._stderr_mark:]:
-                return True
-            time.sleep(0.05)
-        return False
-
     def assert_serves(self, client=None):
         """mosquitto_sub gets what mosquitto_pub sends, over TLS (QoS 1)."""
         topic = "tls/check/%d" % time.monotonic_ns()

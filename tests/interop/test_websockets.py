@@ -194,14 +194,6 @@ class WsTest(harness.BrokerTestCase):
     def make_broker(cls):
         return WsBroker(tls_dir=CERTS).start()
 
-    def log_has(self, text, timeout=3.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.broker.stderr_text(tail=10 ** 9)[self._stderr_mark:]:
-                return True
-            time.sleep(0.05)
-        return False
-
     def paho_roundtrip(self, proto, port, tls=False):
         got = []
         done = threading.Event()
