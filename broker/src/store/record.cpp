@@ -68,31 +68,11 @@ public:
     Reader(const std::uint8_t* p, std::size_t n) : p_(p), n_(n) {}
     bool ok() const { return ok_; }
     bool done() const { return ok_ && at_ == n_; }
-    std::uint8_t u8() {
-        std::uint8_t v = 0;
-        get(&v, sizeof v);
-        return v;
-    }
-    std::uint16_t u16() {
-        std::uint16_t v = 0;
-        get(&v, sizeof v);
-        return v;
-    }
-    std::uint32_t u32() {
-        std::uint32_t v = 0;
-        get(&v, sizeof v);
-        return v;
-    }
-    std::uint64_t u64() {
-        std::uint64_t v = 0;
-        get(&v, sizeof v);
-        return v;
-    }
-    std::int64_t i64() {
-        std::int64_t v = 0;
-        get(&v, sizeof v);
-        return v;
-    }
+    std::uint8_t u8() { return num<std::uint8_t>(); }
+    std::uint16_t u16() { return num<std::uint16_t>(); }
+    std::uint32_t u32() { return num<std::uint32_t>(); }
+    std::uint64_t u64() { return num<std::uint64_t>(); }
+    std::int64_t i64() { return num<std::int64_t>(); }
     // A length-prefixed run, viewed in place; empty (and !ok()) when it overruns.
     std::string_view bytes() {
         const std::uint32_t n = u32();
@@ -115,6 +95,13 @@ public:
     }
 
 private:
+    // One number in host byte order; 0 (and !ok()) when it overruns.
+    template <typename T>
+    T num() {
+        T v = 0;
+        get(&v, sizeof v);
+        return v;
+    }
     void get(void* v, std::size_t k) {
         if (!ok_ || k > n_ - at_) {
             ok_ = false;
