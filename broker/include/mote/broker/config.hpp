@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mote::broker {
@@ -68,6 +69,78 @@ enum class Durability : std::uint8_t {
     Relaxed,  // acknowledged at once; committed at least every persistence_interval_ms
 };
 
+// One `topic` line of a bridge (mosquitto's syntax):
+//   topic PATTERN [[[out|in|both] QOS] LOCAL_PREFIX REMOTE_PREFIX]
+// A message on LOCAL_PREFIX+T (T matching PATTERN) goes upstream as REMOTE_PREFIX+T
+// (out), and back the other way (in). An empty PATTERN ("") makes the prefixes
+// whole topic names.
+enum class BridgeDirection : std::uint8_t { Out, In, Both };
+struct BridgeTopic {
+    std::string pattern;
+    BridgeDirection direction = BridgeDirection::Out;
+    std::uint8_t qos = 0;
+    std::string local_prefix;
+    std::string remote_prefix;
+    OptionOrigin at;
+};
+
+// A bridge to an upstream broker (docs/bridge.md): a `connection NAME` section and
+// the options after it, with mosquitto's names and defaults unless marked Mote.
+struct BridgeConfig {
+    std::string name;
+    OptionOrigin at;  // the `connection` line
+    // `address host[:port] ...` (or `addresses`), tried in turn; the port defaults
+    // to 1883 (8883 is not guessed for TLS, as in mosquitto).
+    std::vector<std::pair<std::string, std::uint16_t>> addresses;
+    bool round_robin = false;  // false: every reconnect starts at the first address
+    std::vector<BridgeTopic> topics;
+    std::uint8_t protocol_version = 4;  // bridge_protocol_version: 4 mqttv311, 5 mqttv50
+    std::string remote_clientid;        // empty: "<hostname>.<name>", as mosquitto
+    std::string local_clientid;         // empty: "local.<remote_clientid>"
+    bool has_remote_username = false;
+    std::string remote_username;
+    bool has_remote_password = false;
+    std::string remote_password;
+    bool cleansession = false;
+    bool local_cleansession = false;  // defaults to cleansession
+    bool local_cleansession_given = false;
+    std::uint16_t keepalive_interval = 60;  // seconds
+    // restart_timeout BASE [CAP]: reconnect backoff in seconds. With CAP, an
+    // exponential backoff from BASE to CAP with jitter; without, a constant BASE.
+    std::uint32_t restart_timeout_base = 5;
+    std::uint32_t restart_timeout_cap = 30;
+    bool try_private = true;
+    bool notifications = true;
+    bool notifications_local_only = false;
+    std::string notification_topic;  // empty: $SYS/broker/connection/<remote_clientid>/state
+    bool outgoing_retain = true;     // bridge_outgoing_retain
+    std::uint32_t max_packet_size = 0;  // bridge_max_packet_size; 0: the build's limit
+    std::uint16_t receive_maximum = 0;  // bridge_receive_maximum (5.0); 0: not sent
+    std::uint32_t session_expiry_interval = 0;  // bridge_session_expiry_interval (5.0)
+    // TLS to the upstream broker (on when bridge_cafile or bridge_capath is given).
+    std::string cafile;    // bridge_cafile
+    std::string capath;    // bridge_capath
+    std::string certfile;  // bridge_certfile
+    std::string keyfile;   // bridge_keyfile
+    bool insecure = false; // bridge_insecure: skip the host name check (never the chain)
+    std::string tls_version;  // bridge_tls_version: empty or tlsv1.2
+    OptionOrigin cafile_at;
+    OptionOrigin capath_at;
+    OptionOrigin certfile_at;
+    OptionOrigin keyfile_at;
+    // Store-and-forward (Mote options; docs/bridge.md). The backlog of messages
+    // bound upstream lives in the bridge's local session: on disk with
+    // persistence, bounded by these limits; at the limit the oldest is dropped
+    // and counted.
+    std::uint64_t max_queued_messages = 100000;  // bridge_max_queued_messages; 0: no limit
+    std::uint64_t max_queued_bytes = 0;          // bridge_max_queued_bytes; 0: no limit
+    // Messages per second sent upstream (bridge_outgoing_rate); 0: no limit. Paces
+    // the drain of a backlog after an outage.
+    std::uint32_t outgoing_rate = 0;
+
+    bool tls_enabled() const { return !cafile.empty() || !capath.empty(); }
+};
+
 struct BrokerConfig {
     // Without any listener in the file (or without a file) the broker listens on
     // 127.0.0.1:1883 only: a secure default, as mosquitto 2.x does.
@@ -125,6 +198,8 @@ struct BrokerConfig {
     Durability persistence_durability = Durability::Strict;
     std::uint32_t persistence_interval_ms = 1000;  // relaxed: the commit interval
     std::uint64_t persistence_max_bytes = 0;       // database size cap; 0: none
+    // Bridges to upstream brokers (`connection` sections; docs/bridge.md).
+    std::vector<BridgeConfig> bridges;
 };
 
 struct ConfigError {
