@@ -40,7 +40,7 @@ void Engine::set_security(std::shared_ptr<const auth::Security> security) {
 
 mqtt::Error Engine::Impl::anonymous_policy(const Connection& c, const mqtt::Connect& p) const {
     const bool allow = security ? security->for_listener(c.peer.listener_index).allow_anonymous : cfg.allow_anonymous;
-    if (!allow && !p.has_username && !cert_is_username(c)) {
+    if (!allow && c.peer.bridge == nullptr && !p.has_username && !cert_is_username(c)) {
         // mosquitto answers 0x87 Not authorized (3.1.1: 0x05) here.
         return {Reason::NotAuthorized, "anonymous client refused"};
     }
@@ -51,7 +51,7 @@ bool Engine::Impl::start_password_check(Connection& c, std::uint8_t first_byte, 
                                         const mqtt::Connect& p, Millis now) {
     // use_identity_as_username: the verified client certificate is the credential,
     // the CONNECT's user name and password are not checked (as in mosquitto).
-    if (!security || !p.has_username || cert_is_username(c)) return false;
+    if (!security || !p.has_username || cert_is_username(c) || c.peer.bridge != nullptr) return false;
     const auth::ListenerSecurity& ls = security->for_listener(c.peer.listener_index);
     if (!ls.passwords) return false;  // no password file: a user name is enough (as mosquitto)
     CredentialCheck check;
@@ -127,17 +127,18 @@ void Engine::Impl::set_identity(Session& s, const Connection& c, const mqtt::Con
         s.username.assign(p.has_username ? view(p.username) : std::string_view());
     }
     s.listener = c.peer.listener_index;
+    s.bridge = c.peer.bridge;
 }
 
 bool Engine::Impl::acl_allows(const Session& s, std::string_view topic, std::uint8_t access) const {
-    if (!security) return true;
+    if (!security || s.bridge != nullptr) return true;  // the bridge is the broker's own client
     const auth::AclFile* acl = security->for_listener(s.listener).acl.get();
     if (acl == nullptr) return true;
     return acl->allowed(identity(s), topic, static_cast<auth::Access>(access));
 }
 
 bool Engine::Impl::acl_allows_subscribe(const Session& s, mqtt::Bytes filter) const {
-    if (!security) return true;
+    if (!security || s.bridge != nullptr) return true;
     const auth::AclFile* acl = security->for_listener(s.listener).acl.get();
     return acl == nullptr || acl->may_subscribe(identity(s), view(filter));
 }

@@ -103,6 +103,7 @@ bool Engine::Impl::route(const MessagePtr& m, Millis now) {
 }
 
 std::uint32_t Engine::Impl::window(const Connection& c) const {
+    if (c.peer.bridge != nullptr) return c.client_receive_max;  // the bridge sizes its own window
     const std::uint32_t mine = cfg.max_inflight_messages == 0 ? 65535u : cfg.max_inflight_messages;
     return std::min<std::uint32_t>(mine, c.client_receive_max);
 }
@@ -147,6 +148,10 @@ void Engine::Impl::note_drop(Session& s) {
 
 void Engine::Impl::enqueue(Session& s, Delivery&& d) {
     const std::uint64_t cost = queue_cost(d);
+    if (s.bridge != nullptr) {
+        enqueue_backlog(s, std::move(d), cost);
+        return;
+    }
     auto full = [&] {
         return (cfg.max_queued_messages != 0 && s.queue.size() >= cfg.max_queued_messages) ||
                (cfg.max_queued_bytes != 0 && s.queued_bytes + cost > cfg.max_queued_bytes);
@@ -170,6 +175,33 @@ void Engine::Impl::enqueue(Session& s, Delivery&& d) {
         s.queued_bytes -= queue_cost(s.queue[victim]);
         s.queue.erase(victim);
         note_drop(s);
+    }
+    s.queued_bytes += cost;
+    const bool durable = d.qos > 0;
+    s.queue.push_back(std::move(d));
+    if (durable) sessions.session_changed(s);
+}
+
+void Engine::Impl::enqueue_backlog(Session& s, Delivery&& d, std::uint64_t cost) {
+    // A bridge's store-and-forward backlog (docs/bridge.md): at its limits the
+    // oldest queued message makes room, so that what goes upstream after an outage
+    // is the newest data; every drop is counted.
+    const BridgeConfig& b = *s.bridge;
+    auto full = [&] {
+        return (b.max_queued_messages != 0 && s.queue.size() >= b.max_queued_messages) ||
+               (b.max_queued_bytes != 0 && s.queued_bytes + cost > b.max_queued_bytes);
+    };
+    while (full()) {
+        if (s.queue.empty()) {  // one message above the byte limit on its own
+            ++s.dropped;
+            note_drop(s);
+            return;
+        }
+        s.queued_bytes -= queue_cost(s.queue[0]);
+        s.queue.erase(0);
+        ++s.dropped;
+        note_drop(s);
+        sessions.session_changed(s);  // the store forgets the dropped row too
     }
     s.queued_bytes += cost;
     const bool durable = d.qos > 0;

@@ -231,6 +231,27 @@ void Engine::on_auth_result(ConnectionId id, bool ok, Millis now) {
     if (c == nullptr || !c->pending_connect) return;  // closed while the check ran
     impl_->on_auth_result(*c, ok, now);
 }
+SessionBacklog Engine::session_backlog(const std::string& client_id) const {
+    SessionBacklog b;
+    const detail::Session* s = impl_->sessions.find(client_id);
+    if (s == nullptr) return b;
+    b.exists = true;
+    b.queued = s->queue.size();
+    b.queued_bytes = s->queued_bytes;
+    b.inflight = s->inflight.size();
+    b.dropped = s->dropped;
+    return b;
+}
+
+std::vector<std::string> Engine::session_filters(const std::string& client_id) const {
+    std::vector<std::string> out;
+    const detail::Session* s = impl_->sessions.find(client_id);
+    if (s != nullptr) {
+        for (const auto& kv : s->subs) out.push_back(kv.first);
+    }
+    return out;
+}
+
 bool Engine::acks_held() const { return !impl_->held_acks.empty(); }
 
 void Engine::on_commit(bool ok, mqtt::Reason failure, Millis now) { impl_->on_commit(ok, failure, now); }

@@ -231,6 +231,7 @@ struct Engine::Impl {
                                          std::uint16_t packet_id, bool dup, Millis now, detail::AliasUse& alias);
     detail::AliasUse outbound_alias(const detail::Connection& c, std::string_view topic) const;
     std::uint32_t window(const detail::Connection& c) const;
+    void enqueue_backlog(detail::Session& s, detail::Delivery&& d, std::uint64_t cost);
     std::uint16_t next_packet_id(detail::Session& s);
     void on_ack(detail::Connection& c, mqtt::PacketType type, const mqtt::Ack& a, Millis now);
     void resume_session(detail::Session& s, detail::Connection& c, Millis now);

@@ -136,7 +136,8 @@ void Engine::Impl::on_publish(Connection& c, const mqtt::Publish& p, Millis now)
     // Clients cannot publish into $SYS: such messages are dropped. 5.0 QoS 1/2 is
     // told so with 0x87 Not authorized, as mosquitto does; 3.1.1 has no way to say
     // it, so the message is acknowledged as accepted.
-    const bool sys = is_sys_topic(topic);
+    // A bridge may: its connection state topic is $SYS/broker/connection/... .
+    const bool sys = is_sys_topic(topic) && s.bridge == nullptr;
     if (sys && v5 && p.qos > 0) {
         send_ack(c, ack, p.packet_id, Reason::NotAuthorized);
         return;

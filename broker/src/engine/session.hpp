@@ -119,6 +119,10 @@ struct Session {
     std::string username;
     bool has_username = false;
     std::size_t listener = 0;
+    // A bridge's local session (PeerInfo::bridge): its limits and policy apply to
+    // the queue; `dropped` counts what they dropped.
+    const BridgeConfig* bridge = nullptr;
+    std::uint64_t dropped = 0;
 
     // Keyed by the whole filter as subscribed, "$share/g/f" included.
     std::map<std::string, SubRecord> subs;

@@ -217,7 +217,7 @@ void Server::frame_error(Connection& c, mqtt::Error err, Millis t) {
 SendResult Server::send(ConnectionId id, mqtt::Bytes bytes) {
     Connection* c = find(id);
     if (c == nullptr || c->state != ConnState::Open) {
-        return SendResult::Dropped;
+        return c == nullptr ? to_bridge(id, bytes, nullptr) : SendResult::Dropped;
     }
     return enqueue(*c, bytes, nullptr);
 }
@@ -225,7 +225,7 @@ SendResult Server::send(ConnectionId id, mqtt::Bytes bytes) {
 SendResult Server::send_publish(ConnectionId id, mqtt::Bytes header, const MessagePtr& msg) {
     Connection* c = find(id);
     if (c == nullptr || c->state != ConnState::Open) {
-        return SendResult::Dropped;
+        return c == nullptr ? to_bridge(id, header, &msg) : SendResult::Dropped;
     }
     return enqueue(*c, header, &msg);
 }
@@ -459,6 +459,7 @@ void Server::after_drain(Connection& c) {
 void Server::close(ConnectionId id) {
     Connection* c = find(id);
     if (c == nullptr || c->state != ConnState::Open) {
+        if (c == nullptr) close_bridge(id);
         return;
     }
     c->state = ConnState::Closing;

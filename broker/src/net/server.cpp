@@ -4,6 +4,7 @@
 #include "net/server.hpp"
 #include "net/address.hpp"
 #include "store/sqlite_store.hpp"  // complete type for ~Server
+#include "bridge/bridge.hpp"        // complete type for ~Server
 
 #include "http/server_hook.hpp"
 
@@ -308,6 +309,7 @@ void Server::on_tick() {
 }
 
 void Server::on_check() {
+    service_bridges();  // before the commit: what the bridges changed is in it
     commit_store(false);  // strict: what this turn's output acknowledges is on disk first
     flush_all();
     rearm_timer();
@@ -364,6 +366,7 @@ void Server::request_shutdown() {
             uv_close(reinterpret_cast<uv_handle_t*>(&l->tcp), close_noop);
         }
     }
+    stop_bridges();  // DISCONNECT upstream
     // MQTT 5 clients get DISCONNECT 0x8B (Server shutting down) from the engine.
     engine_->shutdown(now());
     std::vector<ConnectionId> ids;
@@ -408,6 +411,7 @@ void Server::close_server_handles() {
     handles_closed_ = true;
     // The HTTP endpoint stays up through the grace period: /healthz says 503 then.
     if (http_) http_->close();
+    close_bridges();
     for (auto& l : listeners_) {
         if (l->open && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&l->tcp))) {
             uv_close(reinterpret_cast<uv_handle_t*>(&l->tcp), close_noop);
@@ -431,6 +435,7 @@ void Server::close_server_handles() {
 }
 
 void Server::run() {
+    start_bridges();
     uv_run(&loop_, UV_RUN_DEFAULT);
     log_.log(LogLevel::Notice, "shutdown complete: %llu connection(s) accepted, %llu refused, "
              "%llu slow-consumer disconnect(s)", static_cast<unsigned long long>(stats_.accepted),

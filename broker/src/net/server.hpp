@@ -52,6 +52,9 @@ class HttpServer;
 namespace mote::broker::store {
 class SqliteStore;
 }
+namespace mote::broker::bridge {
+class Bridge;
+}
 
 namespace mote::broker::net {
 
@@ -220,6 +223,8 @@ public:
     const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
     // For the HTTP endpoint's /metrics and /healthz (broker/src/http).
     const Engine& engine() const { return *engine_; }
+    // The bridges (broker/src/bridge), for $SYS and /metrics.
+    const std::vector<std::unique_ptr<bridge::Bridge>>& bridges() const { return bridges_; }
     bool shutting_down() const { return shutting_down_; }
 
     // Io
@@ -363,6 +368,16 @@ private:
     // persist.cpp
     void open_store();
     void close_store();
+    // bridge_io.cpp: each bridge is a local client of the engine on its own
+    // ConnectionId; Io calls for that id go to the bridge, and the bridges are
+    // serviced once per loop turn, before the commit.
+    std::vector<std::unique_ptr<bridge::Bridge>> bridges_;  // after engine_: destroyed first
+    void start_bridges();
+    void service_bridges();
+    void stop_bridges();
+    void close_bridges();
+    SendResult to_bridge(ConnectionId id, mqtt::Bytes bytes, const MessagePtr* msg);
+    bool close_bridge(ConnectionId id);
 };
 
 }  // namespace mote::broker::net

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mote/broker/config.hpp"
 #include "mote/broker/log.hpp"
@@ -77,6 +78,11 @@ struct PeerInfo {
     bool tls = false;
     bool use_identity_as_username = false;
     std::string cert_identity;
+    // Set only on a bridge's own connection to the engine (broker/src/bridge), which
+    // must outlive it: trusted (no password or ACL check), no cap on its in-flight
+    // window but its own Receive Maximum, and its session's queue is the bridge's
+    // store-and-forward backlog, with the bridge's limits and drop-oldest policy.
+    const BridgeConfig* bridge = nullptr;
 };
 
 struct EngineStats {
@@ -96,6 +102,15 @@ struct EngineStats {
     std::uint64_t publish_sent_by_qos[3] = {0, 0, 0};
     std::uint64_t publish_bytes_received_by_qos[3] = {0, 0, 0};
     std::uint64_t publish_bytes_sent_by_qos[3] = {0, 0, 0};
+};
+
+// The backlog of one session, for a bridge's $SYS topics and metrics.
+struct SessionBacklog {
+    bool exists = false;
+    std::uint64_t queued = 0;        // waiting for the in-flight window
+    std::uint64_t queued_bytes = 0;  // their payload and topic bytes
+    std::uint64_t inflight = 0;      // sent, not yet acknowledged
+    std::uint64_t dropped = 0;       // dropped by the bridge's queue limits since start-up
 };
 
 // Messages waiting in sessions, counted on request (Engine::queue_stats()).
@@ -150,6 +165,10 @@ public:
     const EngineStats& stats() const;
     // Walks every session: O(sessions). For metrics scrapes, not the data path.
     QueueStats queue_stats() const;
+    // One session's backlog: O(log sessions).
+    SessionBacklog session_backlog(const std::string& client_id) const;
+    // The filters one session is subscribed to (empty: no such session).
+    std::vector<std::string> session_filters(const std::string& client_id) const;
 
     // Authentication and authorisation (docs/security.md): the password file, ACL
     // and allow_anonymous of each listener. Without a call (or with null) the engine

@@ -167,7 +167,14 @@ public:
     // The SUBSCRIBE goes out from poll(), and again after a reconnect in which the
     // broker lost the session.
     Status subscribe(mqtt::Bytes filter, std::uint8_t qos, MessageCallback cb, void* user) {
-        if (qos > 2) return Status::InvalidQos;
+        mqtt::SubscribeOptions o;
+        o.qos = qos;
+        return subscribe(filter, o, cb, user);
+    }
+    // The same with 5.0 subscription options (No Local, Retain As Published, Retain
+    // Handling); a 3.1.1 link sends only the QoS [MQTT-3.8.3-4].
+    Status subscribe(mqtt::Bytes filter, const mqtt::SubscribeOptions& options, MessageCallback cb, void* user) {
+        if (options.qos > 2 || options.retain_handling > 2) return Status::InvalidQos;
         if (filter.size > Limits::filter_bytes) return Status::TooLarge;
         if (mqtt::validate_topic_filter(filter)) return Status::InvalidTopic;
         SubSlot* slot = nullptr;
@@ -178,7 +185,7 @@ public:
         std::memcpy(slot->filter, filter.data, filter.size);
         slot->packet_id = 0;
         slot->filter_len = static_cast<std::uint16_t>(filter.size);
-        slot->qos = qos;
+        slot->options = options.to_byte();
         slot->cb = cb;
         slot->user = user;
         slot->state = sub_transition(SubState::Free, SubEvent::Subscribe);
@@ -270,7 +277,7 @@ private:
         std::uint8_t filter[Limits::filter_bytes];  // filter_len bytes valid
         std::uint16_t filter_len;
         std::uint16_t packet_id;
-        std::uint8_t qos;
+        std::uint8_t options;  // the SUBSCRIBE options byte (§3.8.3.1): QoS in bits 0-1
         SubState state;
         MessageCallback cb;
         void* user;
@@ -937,7 +944,10 @@ private:
             std::uint8_t* p = reserve(filter.size + 16);
             if (p == nullptr) return;  // no room now: next poll
             mqtt::SubscribeOptions o;
-            o.qos = s.qos;
+            o.qos = s.options & 3u;
+            o.no_local = (s.options & 0x04u) != 0;
+            o.retain_as_published = (s.options & 0x08u) != 0;
+            o.retain_handling = static_cast<std::uint8_t>((s.options >> 4) & 3u);
             const std::size_t n = mqtt::encode_one_filter(
                 s.state == SubState::PendingSub ? mqtt::PacketType::Subscribe : mqtt::PacketType::Unsubscribe, id,
                 filter, o, dopts_.version, p, Limits::tx_bytes - tx_len_);

@@ -1,0 +1,565 @@
+#include "bridge/bridge.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "bridge/topic_map.hpp"
+#include "mote/common/codec.hpp"
+#include "mote/common/framer.hpp"
+#include "mote/common/properties.hpp"
+
+namespace mote::broker::bridge {
+
+using mqtt::PacketType;
+using mqtt::PropertyId;
+using mqtt::Reason;
+
+namespace {
+
+constexpr std::uint64_t kTimerMs = 50;
+constexpr Millis kLocalRetryMs = 1000;
+
+std::string_view view(mqtt::Bytes b) { return {b.chars(), b.size}; }
+mqtt::Bytes bytes(const std::string& s) {
+    return mqtt::Bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+}
+
+void put_u16(std::vector<std::uint8_t>& out, std::size_t v) {
+    out.push_back(static_cast<std::uint8_t>(v >> 8));
+    out.push_back(static_cast<std::uint8_t>(v));
+}
+
+void put_varint(std::vector<std::uint8_t>& out, std::uint32_t v) {
+    std::uint8_t tmp[4];
+    const std::size_t n = mqtt::encode_varint(v, tmp);
+    out.insert(out.end(), tmp, tmp + n);
+}
+
+// A whole packet: fixed header (type and flags, Remaining Length) and `body`.
+std::vector<std::uint8_t> packet(std::uint8_t first_byte, const std::vector<std::uint8_t>& body) {
+    std::vector<std::uint8_t> out;
+    out.reserve(body.size() + 5);
+    out.push_back(first_byte);
+    put_varint(out, static_cast<std::uint32_t>(body.size()));
+    out.insert(out.end(), body.begin(), body.end());
+    return out;
+}
+
+}  // namespace
+
+Bridge::Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, Engine& engine, Logger& log)
+    : cfg_(cfg),
+      local_id_(local_id),
+      loop_(loop),
+      engine_(engine),
+      log_(log),
+      clock_{loop},
+      uplink_(loop, cfg, log),
+      local_ids_in_use_(65536, false) {
+    remote_id_ = cfg_.remote_clientid;
+    client::Options o;
+    o.version = cfg_.protocol_version == 5 ? mqtt::Version::V5 : mqtt::Version::V3_1_1;
+    o.client_id = bytes(remote_id_);
+    o.has_username = cfg_.has_remote_username;
+    o.username = bytes(cfg_.remote_username);
+    o.has_password = cfg_.has_remote_password;
+    o.password = bytes(cfg_.remote_password);
+    o.keep_alive_s = cfg_.keepalive_interval;
+    o.clean_start = cfg_.cleansession;
+    // A 5.0 session that should outlive the connection needs an expiry; without
+    // bridge_session_expiry_interval a persistent bridge session never expires.
+    o.session_expiry_s = cfg_.session_expiry_interval != 0 ? cfg_.session_expiry_interval
+                         : cfg_.cleansession                ? 0
+                                                            : 0xFFFFFFFFu;
+    if (cfg_.notifications && !cfg_.notifications_local_only) {
+        // The upstream broker publishes "0" for us when the link dies (mosquitto's
+        // convention for the connection state topic).
+        o.has_will = true;
+        o.will_topic = bytes(cfg_.notification_topic);
+        o.will_payload = bytes(state_zero_);
+        o.will_qos = 1;
+        o.will_retain = true;
+    }
+    o.backoff_min_ms = cfg_.restart_timeout_base * 1000u;
+    o.backoff_max_ms = std::max(cfg_.restart_timeout_cap, cfg_.restart_timeout_base) * 1000u;
+    o.jitter_seed = static_cast<std::uint32_t>(std::random_device{}());
+    o.overflow = client::OverflowPolicy::RefuseNewest;
+    o.on_event = [](void* self, const client::Event& ev) { static_cast<Bridge*>(self)->on_client_event(ev); };
+    o.event_user = this;
+    client_ = std::make_unique<UpClient>(uplink_, clock_, o);
+    for (std::size_t i = 0; i < cfg_.topics.size(); ++i) {
+        if (!comes_in(cfg_.topics[i])) continue;
+        routes_.push_back(std::make_unique<InRoute>(InRoute{this, i}));
+        mqtt::SubscribeOptions so;
+        so.qos = cfg_.topics[i].qos;
+        // Loop prevention on a 5.0 link: what the bridge publishes upstream does
+        // not come back [MQTT-3.8.3-3]; retained flags pass as published.
+        so.no_local = true;
+        so.retain_as_published = true;
+        const std::string filter = remote_filter(cfg_.topics[i]);
+        const client::Status st = client_->subscribe(
+            bytes(filter), so,
+            [](void* user, const client::Message& m) {
+                auto* r = static_cast<InRoute*>(user);
+                r->self->on_upstream_message(r->topic, m);
+            },
+            routes_.back().get());
+        if (st != client::Status::Ok) {
+            log_.log(LogLevel::Error, "bridge %s: cannot subscribe upstream to %s (filter too long or too many)",
+                     cfg_.name.c_str(), filter.c_str());
+        }
+    }
+}
+
+Bridge::~Bridge() = default;
+
+BridgeStats Bridge::stats() const {
+    BridgeStats s = stats_;
+    s.link_losses = client_->stats().link_losses;
+    return s;
+}
+
+// ------------------------------------------------------------------ lifecycle
+
+void Bridge::start() {
+    uv_timer_init(loop_, &timer_);
+    timer_.data = this;
+    timer_open_ = true;
+    uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Bridge*>(t->data)->service(); }, kTimerMs, kTimerMs);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
+    local_connect();
+    service();
+}
+
+void Bridge::stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    if (started_) {
+        client_->disconnect();
+        client_->poll();
+    }
+}
+
+void Bridge::close_handles() {
+    if (timer_open_) {
+        timer_open_ = false;
+        uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+    }
+    uplink_.close();
+}
+
+// ------------------------------------------------------------------ local side
+
+void Bridge::local_connect() {
+    PeerInfo peer;
+    peer.address = "bridge:" + cfg_.name;
+    peer.bridge = &cfg_;
+    engine_.on_open(local_id_, peer, now());
+    local_open_ = true;
+    local_closed_ = false;
+    mqtt::Connect c;
+    c.version = mqtt::Version::V5;
+    c.clean_start = cfg_.local_cleansession;
+    c.client_id = bytes(cfg_.local_clientid);
+    std::uint8_t props[16];
+    mqtt::PropertyBuilder b(props, sizeof props);
+    b.add_u32(PropertyId::SessionExpiryInterval, cfg_.local_cleansession ? 0 : 0xFFFFFFFFu);
+    b.add_u16(PropertyId::ReceiveMaximum, kLocalWindow);
+    c.props = b.view();
+    std::vector<std::uint8_t> buf(cfg_.local_clientid.size() + 64);
+    const std::size_t n = mqtt::encode_connect(c, buf.data(), buf.size());
+    to_engine(buf.data(), n);
+}
+
+void Bridge::to_engine(const std::uint8_t* pkt, std::size_t size) {
+    if (!local_open_ || local_closed_ || size == 0) return;
+    const mqtt::FixedHeader h = mqtt::parse_fixed_header(mqtt::Bytes(pkt, size), 0xFFFFFFFFu);
+    if (h.status != mqtt::FrameStatus::Complete || h.total_size() != size) return;  // our own encoding: cannot happen
+    engine_.on_packet(local_id_, h.first_byte, mqtt::Bytes(pkt + h.header_size, h.remaining_length), size, now());
+}
+
+SendResult Bridge::from_engine(mqtt::Bytes b, const MessagePtr* msg) {
+    if (!local_open_ || local_closed_) return SendResult::Dropped;
+    inbox_.insert(inbox_.end(), b.data, b.data + b.size);
+    if (msg != nullptr && *msg) inbox_.insert(inbox_.end(), (*msg)->payload.begin(), (*msg)->payload.end());
+    return SendResult::Ok;
+}
+
+void Bridge::engine_closed() {
+    if (!local_open_) return;
+    local_closed_ = true;
+    local_up_ = false;
+}
+
+void Bridge::handle_local(std::uint8_t first_byte, mqtt::Bytes body) {
+    const auto type = static_cast<PacketType>(first_byte >> 4);
+    mqtt::DecodeOptions d;
+    d.version = mqtt::Version::V5;
+    d.sender = mqtt::Role::Server;
+    switch (type) {
+        case PacketType::Connack:
+            on_local_connack(body, first_byte);
+            return;
+        case PacketType::Publish:
+            on_local_publish(first_byte, body);
+            return;
+        case PacketType::Puback:
+        case PacketType::Pubrec:
+        case PacketType::Pubrel:
+        case PacketType::Pubcomp: {
+            mqtt::Ack a;
+            if (mqtt::decode_ack(first_byte, body, d, a)) return;
+            if (type == PacketType::Pubrel) {
+                local_ack(PacketType::Pubcomp, a.packet_id);  // the engine's QoS 2 flow to us ends
+                return;
+            }
+            if (type == PacketType::Pubrec && static_cast<std::uint8_t>(a.reason) < 0x80) {
+                local_ack(PacketType::Pubrel, a.packet_id);
+                return;
+            }
+            // PUBACK, PUBCOMP or a failed PUBREC: our local publish is done.
+            if (local_ids_in_use_[a.packet_id]) {
+                local_ids_in_use_[a.packet_id] = false;
+                --local_inflight_;
+            }
+            return;
+        }
+        case PacketType::Suback: {
+            mqtt::SubackLike s;
+            if (mqtt::decode_suback(first_byte, body, d, s)) return;
+            for (std::size_t i = 0; i < s.codes.size; ++i) {
+                if (s.codes[i] >= 0x80) {
+                    log_.log(LogLevel::Error, "bridge %s: the local subscription was refused (0x%02x)", cfg_.name.c_str(),
+                             s.codes[i]);
+                }
+            }
+            return;
+        }
+        default:
+            return;  // UNSUBACK, DISCONNECT (followed by Io::close), PINGRESP
+    }
+}
+
+void Bridge::on_local_connack(mqtt::Bytes body, std::uint8_t first_byte) {
+    mqtt::DecodeOptions d;
+    d.version = mqtt::Version::V5;
+    d.sender = mqtt::Role::Server;
+    mqtt::Connack c;
+    if (mqtt::decode_connack(first_byte, body, d, c) || c.code != 0) {
+        log_.log(LogLevel::Error, "bridge %s: the local session %s was refused (0x%02x)", cfg_.name.c_str(),
+                 cfg_.local_clientid.c_str(), c.code);
+        return;
+    }
+    local_up_ = true;
+    engine_receive_max_ = static_cast<std::uint16_t>(c.props.number(PropertyId::ReceiveMaximum, 65535));
+    local_subscribe();
+    if (cfg_.notifications) {
+        std::string zero = "0";
+        queue_in(cfg_.notification_topic, 1, true, bytes(zero));
+    }
+    if (!started_ && !stopping_) {
+        started_ = true;
+        client_->start();
+    }
+}
+
+void Bridge::local_subscribe() {
+    // Filters of a resumed session that the configuration no longer has go away.
+    for (const std::string& f : engine_.session_filters(cfg_.local_clientid)) {
+        bool wanted = false;
+        for (const BridgeTopic& t : cfg_.topics) wanted = wanted || (goes_out(t) && local_filter(t) == f);
+        if (wanted) continue;
+        std::vector<std::uint8_t> buf(f.size() + 16);
+        const std::size_t n = mqtt::encode_one_filter(PacketType::Unsubscribe, next_control_id(), bytes(f),
+                                                      mqtt::SubscribeOptions(), mqtt::Version::V5, buf.data(),
+                                                      buf.size());
+        to_engine(buf.data(), n);
+    }
+    for (std::size_t i = 0; i < cfg_.topics.size(); ++i) {
+        const BridgeTopic& t = cfg_.topics[i];
+        if (!goes_out(t)) continue;
+        // One SUBSCRIBE per topic line, with the line's index + 1 as Subscription
+        // Identifier: each forwarded PUBLISH says which mapping applies. No Local:
+        // what the bridge brings in is not sent back out.
+        const std::string filter = local_filter(t);
+        std::vector<std::uint8_t> body;
+        put_u16(body, next_control_id());
+        std::vector<std::uint8_t> props;
+        props.push_back(static_cast<std::uint8_t>(PropertyId::SubscriptionIdentifier));
+        put_varint(props, static_cast<std::uint32_t>(i + 1));
+        put_varint(body, static_cast<std::uint32_t>(props.size()));
+        body.insert(body.end(), props.begin(), props.end());
+        put_u16(body, filter.size());
+        body.insert(body.end(), filter.begin(), filter.end());
+        mqtt::SubscribeOptions o;
+        o.qos = t.qos;
+        o.no_local = true;
+        o.retain_as_published = cfg_.outgoing_retain;
+        body.push_back(o.to_byte());
+        const std::vector<std::uint8_t> pkt = packet(0x82, body);
+        to_engine(pkt.data(), pkt.size());
+    }
+}
+
+void Bridge::local_ack(PacketType type, std::uint16_t id) {
+    std::uint8_t buf[4];
+    mqtt::Ack a;
+    a.packet_id = id;
+    const std::size_t n = mqtt::encode_ack(type, a, mqtt::Version::V3_1_1, buf, sizeof buf);  // 4 bytes, valid in 5.0
+    to_engine(buf, n);
+}
+
+void Bridge::on_local_publish(std::uint8_t first_byte, mqtt::Bytes body) {
+    mqtt::DecodeOptions d;
+    d.version = mqtt::Version::V5;
+    d.sender = mqtt::Role::Server;
+    mqtt::Publish p;
+    if (mqtt::decode_publish(first_byte, body, d, p)) return;
+    const std::uint32_t sub_id = p.props.number(PropertyId::SubscriptionIdentifier, 0);
+    OutMsg m;
+    m.local_pid = p.qos > 0 ? p.packet_id : 0;
+    m.qos = p.qos;
+    m.retain = p.retain && cfg_.outgoing_retain;
+    const std::string local_topic(view(p.topic));
+    if (sub_id == 0 || sub_id > cfg_.topics.size() || !to_remote(cfg_.topics[sub_id - 1], local_topic, m.topic)) {
+        note_drop("no topic line maps", local_topic);
+        if (p.qos == 1) local_ack(PacketType::Puback, p.packet_id);
+        if (p.qos == 2) local_ack(PacketType::Pubrec, p.packet_id);
+        return;
+    }
+    if (p.qos == 0 && !up_) {
+        note_drop("QoS 0 while the upstream link is down", local_topic);
+        return;
+    }
+    if (p.dup && p.qos > 0) {
+        // A resend after a restart of the local session: the same packet id may
+        // already be pending (not yet in the client) or in the client's outbox.
+        for (const OutMsg& o : pending_out_) {
+            if (o.local_pid == m.local_pid) return;
+        }
+        for (const auto& [tok, t] : tokens_) {
+            if (t.local_pid == m.local_pid) return;
+        }
+    }
+    m.payload.assign(p.payload.data, p.payload.data + p.payload.size);
+    pending_out_.push_back(std::move(m));
+}
+
+void Bridge::note_drop(const char* why, const std::string& topic) {
+    ++stats_.dropped;
+    const Millis t = now();
+    if (t >= next_drop_log_) {
+        next_drop_log_ = t + 10000;  // one line per 10 s at most
+        log_.log(LogLevel::Warning, "bridge %s: dropped a message on %s: %s (%llu dropped so far)", cfg_.name.c_str(),
+                 topic.c_str(), why, static_cast<unsigned long long>(stats_.dropped));
+    }
+}
+
+// ------------------------------------------------------------------ service
+
+void Bridge::service() {
+    if (local_closed_ && local_open_) {
+        // The engine closed the local side (takeover by a client with the same id,
+        // or shutdown): report it, and reconnect unless the broker is stopping.
+        engine_.on_closed(local_id_, now());
+        local_open_ = false;
+        local_up_ = false;
+        inbox_.clear();
+        pending_in_.clear();
+        std::fill(local_ids_in_use_.begin(), local_ids_in_use_.end(), false);
+        local_inflight_ = 0;
+        local_retry_at_ = now() + kLocalRetryMs;
+        if (!stopping_) {
+            log_.log(LogLevel::Warning, "bridge %s: the local session %s was closed by the broker; reconnecting",
+                     cfg_.name.c_str(), cfg_.local_clientid.c_str());
+        }
+    }
+    if (!local_open_ && !stopping_ && now() >= local_retry_at_) {
+        // Messages handed over before the close come again from the session.
+        pending_out_.clear();
+        tokens_.clear();
+        local_connect();
+    }
+    for (int round = 0; round < 8 && !inbox_.empty(); ++round) {
+        std::vector<std::uint8_t> batch;
+        batch.swap(inbox_);  // the engine may append while we handle these
+        std::size_t off = 0;
+        while (off < batch.size()) {
+            const mqtt::FixedHeader h =
+                mqtt::parse_fixed_header(mqtt::Bytes(batch.data() + off, batch.size() - off), 0xFFFFFFFFu);
+            if (h.status != mqtt::FrameStatus::Complete || h.total_size() > batch.size() - off) break;
+            handle_local(h.first_byte, mqtt::Bytes(batch.data() + off + h.header_size, h.remaining_length));
+            off += h.total_size();
+        }
+    }
+    if (started_) {
+        pump_out();
+        client_->poll();
+        // The client handles at most 16 packets per poll: go on while it has input.
+        for (int i = 0; i < 64 && uplink_.buffered() != 0; ++i) client_->poll();
+        pump_out();
+        client_->poll();
+    }
+    pump_in();
+}
+
+bool Bridge::take_token() {
+    if (cfg_.outgoing_rate == 0) return true;
+    const Millis t = now();
+    const double burst = std::max(1.0, cfg_.outgoing_rate / 20.0);  // 50 ms worth
+    if (rate_at_ == 0) {
+        rate_at_ = t;
+        rate_tokens_ = burst;
+    }
+    rate_tokens_ = std::min(burst, rate_tokens_ + static_cast<double>(t - rate_at_) * cfg_.outgoing_rate / 1000.0);
+    rate_at_ = t;
+    if (rate_tokens_ < 1.0) return false;
+    rate_tokens_ -= 1.0;
+    return true;
+}
+
+void Bridge::pump_out() {
+    while (!pending_out_.empty() && up_) {
+        OutMsg& m = pending_out_.front();
+        if (m.qos > 0 && cfg_.outgoing_rate != 0 && !take_token()) return;
+        std::uint32_t token = 0;
+        const client::Status st = client_->publish(bytes(m.topic), mqtt::Bytes(m.payload.data(), m.payload.size()),
+                                                   m.qos, m.retain, &token);
+        if (st == client::Status::QueueFull) return;  // the client's window is full: later
+        if (st == client::Status::Ok) {
+            if (m.qos > 0) {
+                tokens_[token] = Token{m.local_pid, m.qos};
+            } else {
+                ++stats_.sent;
+            }
+        } else {
+            note_drop(st == client::Status::TooLarge ? "too large for the bridge" : "refused by the client", m.topic);
+            if (m.qos == 1) local_ack(PacketType::Puback, m.local_pid);
+            if (m.qos == 2) local_ack(PacketType::Pubrec, m.local_pid);
+        }
+        pending_out_.pop_front();
+    }
+}
+
+std::uint16_t Bridge::next_control_id() {
+    // SUBSCRIBE/UNSUBSCRIBE ids: any id not used by a local PUBLISH in flight.
+    return next_local_id();
+}
+
+std::uint16_t Bridge::next_local_id() {
+    for (int i = 0; i < 65535; ++i) {
+        if (++last_local_id_ == 0) last_local_id_ = 1;
+        if (!local_ids_in_use_[last_local_id_]) return last_local_id_;
+    }
+    return 0;
+}
+
+void Bridge::queue_in(const std::string& topic, std::uint8_t qos, bool retain, mqtt::Bytes payload) {
+    if (pending_in_.size() >= kMaxPendingIn) {
+        note_drop("the local side is not taking messages", topic);
+        return;
+    }
+    InMsg m;
+    m.qos = qos;
+    m.retain = retain;
+    m.topic = topic;
+    m.payload.assign(payload.data, payload.data + payload.size);
+    pending_in_.push_back(std::move(m));
+}
+
+void Bridge::pump_in() {
+    while (!pending_in_.empty() && local_up_) {
+        InMsg& m = pending_in_.front();
+        std::uint16_t id = 0;
+        if (m.qos > 0) {
+            if (local_inflight_ >= engine_receive_max_) return;
+            id = next_local_id();
+            if (id == 0) return;
+        }
+        mqtt::Publish p;
+        p.qos = m.qos;
+        p.retain = m.retain;
+        p.topic = bytes(m.topic);
+        p.packet_id = id;
+        p.payload = mqtt::Bytes(m.payload.data(), m.payload.size());
+        std::vector<std::uint8_t> buf(m.topic.size() + m.payload.size() + 16);
+        const std::size_t n = mqtt::encode_publish(p, mqtt::Version::V5, buf.data(), buf.size());
+        if (id != 0) {
+            local_ids_in_use_[id] = true;
+            ++local_inflight_;
+        }
+        pending_in_.pop_front();
+        to_engine(buf.data(), n);
+    }
+}
+
+// ------------------------------------------------------------------ upstream events
+
+void Bridge::on_client_event(const client::Event& ev) {
+    switch (ev.type) {
+        case client::EventType::Connected: {
+            up_ = true;
+            ++stats_.connects;
+            log_.log(LogLevel::Notice, "bridge %s: connected to %s as %s (session %s)", cfg_.name.c_str(),
+                     uplink_.peer().c_str(), remote_id_.c_str(), ev.session_present ? "resumed" : "new");
+            if (cfg_.notifications) {
+                std::string one = "1";
+                queue_in(cfg_.notification_topic, 1, true, bytes(one));
+                if (!cfg_.notifications_local_only) {
+                    client_->publish(bytes(cfg_.notification_topic), bytes(one), 1, true);
+                }
+            }
+            return;
+        }
+        case client::EventType::ConnectRefused:
+            log_.log(LogLevel::Warning, "bridge %s: %s refused the connection (reason 0x%02x); retrying with backoff",
+                     cfg_.name.c_str(), uplink_.peer().c_str(), static_cast<unsigned>(ev.reason));
+            return;
+        case client::EventType::Disconnected:
+            if (up_) {
+                log_.log(stopping_ ? LogLevel::Info : LogLevel::Warning,
+                         "bridge %s: disconnected from %s (reason 0x%02x)%s", cfg_.name.c_str(), uplink_.peer().c_str(),
+                         static_cast<unsigned>(ev.reason), stopping_ ? "" : "; reconnecting with backoff");
+                if (cfg_.notifications) {
+                    std::string zero = "0";
+                    queue_in(cfg_.notification_topic, 1, true, bytes(zero));
+                }
+            }
+            up_ = false;
+            return;
+        case client::EventType::Delivered: {
+            auto it = tokens_.find(ev.token);
+            if (it == tokens_.end()) return;  // a notification of our own
+            const Token t = it->second;
+            tokens_.erase(it);
+            if (static_cast<std::uint8_t>(ev.reason) >= 0x80) {
+                ++stats_.refused_upstream;
+                note_drop("refused by the upstream broker", cfg_.name);
+            } else {
+                ++stats_.sent;
+            }
+            local_ack(t.qos == 1 ? PacketType::Puback : PacketType::Pubrec, t.local_pid);
+            return;
+        }
+        case client::EventType::SubscribeFailed:
+            log_.log(LogLevel::Error, "bridge %s: %s refused a subscription (0x%02x)", cfg_.name.c_str(),
+                     uplink_.peer().c_str(), static_cast<unsigned>(ev.reason));
+            return;
+        default:
+            return;
+    }
+}
+
+void Bridge::on_upstream_message(std::size_t topic_index, const client::Message& m) {
+    const BridgeTopic& t = cfg_.topics[topic_index];
+    std::string local;
+    if (!to_local(t, view(m.topic), local)) {
+        note_drop("no topic line maps it back", std::string(view(m.topic)));
+        return;
+    }
+    ++stats_.received;
+    queue_in(local, std::min(m.qos, t.qos), m.retain, m.payload);
+}
+
+}  // namespace mote::broker::bridge

@@ -1,0 +1,69 @@
+// A bridge's link to its upstream broker: the Transport port of Mote's own client
+// (firmware-client/include/mote/client/client.hpp) over a libuv TCP connection.
+// The client polls it: open() starts or continues a connection attempt to the
+// configured addresses in turn (name resolution, TCP connect), send() queues bytes
+// for uv_write and recv() takes what the read callback stored. Nothing is called
+// back: the Server services every bridge once per loop turn, after the I/O
+// callbacks of that turn, and the bridge then polls its client.
+//
+// Ownership (STYLE #11): each attempt is an Attempt object on the heap that owns
+// its uv handles and requests; close() abandons it (owner cleared, handles closed)
+// and it frees itself once the last callback (getaddrinfo, connect, writes, close)
+// has run, so no callback ever reaches a freed Uplink.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "mote/broker/config.hpp"
+#include "mote/broker/log.hpp"
+
+namespace mote::broker::bridge {
+
+class Uplink {
+public:
+    // `cfg` and `log` must outlive the Uplink.
+    Uplink(uv_loop_t* loop, const BridgeConfig& cfg, Logger& log);
+    ~Uplink();
+    Uplink(const Uplink&) = delete;
+    Uplink& operator=(const Uplink&) = delete;
+
+    // Transport contract (client.hpp): 1 open, 0 in progress, < 0 failed.
+    int open();
+    // > 0 bytes taken, 0 try later (too much already queued), < 0 link broken.
+    std::ptrdiff_t send(const std::uint8_t* data, std::size_t len);
+    // > 0 bytes read, 0 nothing yet, < 0 the peer closed or the link broke.
+    std::ptrdiff_t recv(std::uint8_t* data, std::size_t cap);
+    void close();
+
+    // "host:port" of the current or last attempt, for logs and $SYS.
+    const std::string& peer() const { return peer_; }
+    bool up() const;
+    // Bytes received but not yet taken by recv().
+    std::size_t buffered() const;
+
+    // Output queued but not written beyond this makes send() say "try later".
+    static constexpr std::size_t kMaxQueuedWrite = 1024 * 1024;
+    // Input stored beyond this pauses reading until recv() takes it.
+    static constexpr std::size_t kMaxBufferedRead = 512 * 1024;
+
+    struct Attempt;  // uplink.cpp
+
+private:
+    void start_attempt();
+
+    uv_loop_t* loop_;
+    const BridgeConfig& cfg_;
+    Logger& log_;
+    Attempt* a_ = nullptr;
+    std::size_t next_address_ = 0;
+    std::string peer_;
+public:
+    // For the libuv callbacks (uplink.cpp).
+    void attempt_failed(const char* what, int status);
+};
+
+}  // namespace mote::broker::bridge
