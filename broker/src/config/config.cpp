@@ -141,6 +141,10 @@ bool Parser::fail_file(const std::string& file, const std::string& message) {
     return false;
 }
 
+bool Parser::fail_unsupported(const Line& ln, const std::string& why) {
+    return fail(ln, "mosquitto option not supported yet by Mote (" + why + "); remove it or see docs/configuration.md");
+}
+
 std::string Parser::where(const Line& ln) { return ln.file + ":" + std::to_string(ln.number); }
 
 bool Parser::read_file(const std::string& path, std::string& text) {
@@ -170,6 +174,9 @@ bool Parser::parse_file(const std::string& path) {
 }
 
 bool Parser::parse_text(const std::string& text, const std::string& file) {
+    // A bridge section ends with its file (mosquitto's cur_bridge is per file).
+    const int including_bridge = current_bridge_;
+    current_bridge_ = -1;
     std::istringstream in(text);
     std::string raw;
     int number = 0;
@@ -190,6 +197,7 @@ bool Parser::parse_text(const std::string& text, const std::string& file) {
             return false;
         }
     }
+    current_bridge_ = including_bridge;
     return true;
 }
 
@@ -198,8 +206,7 @@ bool Parser::dispatch(const Line& ln) {
     if (spec == nullptr) {
         const char* why = unsupported_reason(ln.option);
         if (why != nullptr) {
-            return fail(ln, std::string("mosquitto option not supported yet by Mote (") + why +
-                                "); remove it or see docs/configuration.md");
+            return fail_unsupported(ln, why);
         }
         return fail(ln, "unknown option");
     }
@@ -640,7 +647,7 @@ bool Parser::finish() {
     for (ListenerConfig& l : all) {
         cfg_.listeners.push_back(std::move(l));
     }
-    if (!finish_http()) {
+    if (!finish_http() || !finish_bridges()) {
         return false;
     }
     // With no listener at all cfg_.listeners stays empty: the net layer then listens

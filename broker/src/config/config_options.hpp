@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mote/broker/config.hpp"
@@ -40,6 +41,9 @@ struct OptionSpec {
 const OptionSpec* find_option(const std::string& name);
 // For a mosquitto option Mote does not implement yet, what it is about; else nullptr.
 const char* unsupported_reason(const std::string& name);
+// Empty when `path` is a readable file (or directory when `dir`), else why not
+// (config_tls.cpp).
+std::string check_readable(const std::string& path, bool dir);
 
 class Parser {
 public:
@@ -98,6 +102,41 @@ public:
     bool on_persistence_durability(const Line& ln);
     bool on_persistence_interval_ms(const Line& ln);
     bool on_persistence_max_bytes(const Line& ln);
+    // Bridges (config_bridge.cpp): `connection NAME` and the options of its section.
+    bool on_connection(const Line& ln);
+    bool on_bridge_address(const Line& ln);
+    bool on_bridge_round_robin(const Line& ln);
+    bool on_bridge_topic(const Line& ln);
+    bool on_bridge_protocol_version(const Line& ln);
+    bool on_bridge_remote_clientid(const Line& ln);
+    bool on_bridge_local_clientid(const Line& ln);
+    bool on_bridge_remote_username(const Line& ln);
+    bool on_bridge_remote_password(const Line& ln);
+    bool on_bridge_cleansession(const Line& ln);
+    bool on_bridge_local_cleansession(const Line& ln);
+    bool on_bridge_keepalive_interval(const Line& ln);
+    bool on_bridge_restart_timeout(const Line& ln);
+    bool on_bridge_try_private(const Line& ln);
+    bool on_bridge_notifications(const Line& ln);
+    bool on_bridge_notifications_local_only(const Line& ln);
+    bool on_bridge_notification_topic(const Line& ln);
+    bool on_bridge_outgoing_retain(const Line& ln);
+    bool on_bridge_max_packet_size(const Line& ln);
+    bool on_bridge_receive_maximum(const Line& ln);
+    bool on_bridge_session_expiry_interval(const Line& ln);
+    bool on_bridge_cafile(const Line& ln);
+    bool on_bridge_capath(const Line& ln);
+    bool on_bridge_certfile(const Line& ln);
+    bool on_bridge_keyfile(const Line& ln);
+    bool on_bridge_insecure(const Line& ln);
+    bool on_bridge_tls_version(const Line& ln);
+    bool on_bridge_start_type(const Line& ln);
+    bool on_bridge_max_queued_messages(const Line& ln);
+    bool on_bridge_max_queued_bytes(const Line& ln);
+    bool on_bridge_outgoing_rate(const Line& ln);
+    // Checks every bridge and fills the defaults that depend on other options, then
+    // appends the bridges to cfg.bridges.
+    bool finish_bridges();
 
 private:
     bool dispatch(const Line& ln);
@@ -112,6 +151,22 @@ private:
     TlsConfig* tls_section(const Line& ln);
     bool tls_path(const Line& ln, std::string& out, OptionOrigin& at);
     bool finish_tls(const std::vector<ListenerConfig>& all);
+    // "mosquitto option not supported yet by Mote (why); ..." for `ln`.
+    bool fail_unsupported(const Line& ln, const std::string& why);
+    // Bridges (config_bridge.cpp): the current section for a bridge option, or an
+    // error; with once_key, also an error when that option was already given in it.
+    BridgeConfig* bridge_section(const Line& ln, const char* once_key);
+    bool parse_bridge_address(const Line& ln, const std::string& token, std::pair<std::string, std::uint16_t>& out);
+    bool bridge_topic_part(const Line& ln, const std::string& token, std::string& out);
+    bool check_bridge_prefix(const Line& ln, const std::string& prefix, const char* which);
+    bool check_bridge_topic(const Line& ln, const BridgeTopic& t);
+    bool bridge_string(const Line& ln, std::string& out);
+    bool bridge_file(const Line& ln, const char* once_key, bool dir, std::string BridgeConfig::*path,
+                     OptionOrigin BridgeConfig::*at);
+    bool bridge_error(const BridgeConfig& b, const char* option, const std::string& message);
+    std::string bridge_given_at(std::size_t index, const char* option) const;
+    bool check_bridge_tls(const BridgeConfig& b, std::size_t i);
+    bool finish_bridge(BridgeConfig& b, std::size_t i);
 
     BrokerConfig& cfg_;
     ConfigError& err_;
@@ -126,6 +181,10 @@ private:
     int global_max_connections_line_ = 0;
     int depth_ = 0;                            // include_dir nesting
     bool security_seen_ = false;               // a security option or listener line was read
+    std::vector<BridgeConfig> bridges_;        // from connection lines, in order
+    int current_bridge_ = -1;                  // bridge section of the file being read; -1: none
+    // Per bridge section: option (aliases folded) -> (name as written, "file:line").
+    std::vector<std::map<std::string, std::pair<std::string, std::string>>> bridge_seen_;
 };
 
 }  // namespace mote::broker::config_detail

@@ -34,9 +34,6 @@ bool Parser::tls_path(const Line& ln, std::string& out, OptionOrigin& at) {
     return true;
 }
 
-namespace {
-
-// Empty when `path` is a readable file (or directory when `dir`), else why not.
 std::string check_readable(const std::string& path, bool dir) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
@@ -50,8 +47,6 @@ std::string check_readable(const std::string& path, bool dir) {
     }
     return {};
 }
-
-}  // namespace
 
 bool Parser::on_certfile(const Line& ln) {
     TlsConfig* t = tls_section(ln);

@@ -321,9 +321,9 @@ TEST(ConfigErrors, UnknownOptionWithoutValue) {
 
 TEST(ConfigErrors, MosquittoOptionsNotSupportedYet) {
     const char* names[] = {"psk_hint",      "auth_plugin", "crlfile",  "dhparamfile",
-                           "tls_engine",    "autosave_interval", "connection", "address",
-                           "bridge_cafile", "auth_opt_db", "plugin_opt_x", "autosave_on_changes",
-                           "memory_limit", "psk_file", "topic"};
+                           "tls_engine",    "autosave_interval", "bridge_psk", "idle_timeout",
+                           "bridge_bind_address", "auth_opt_db", "plugin_opt_x", "autosave_on_changes",
+                           "memory_limit", "psk_file", "local_username"};
     for (const char* n : names) {
         expect_error(std::string("# x\n") + n + " something\n", 2, n, "not supported yet");
     }
