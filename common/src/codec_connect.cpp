@@ -23,14 +23,19 @@ constexpr std::uint8_t kFlagWill = 0x04;
 constexpr std::uint8_t kFlagWillRetain = 0x20;
 constexpr std::uint8_t kFlagPassword = 0x40;
 constexpr std::uint8_t kFlagUsername = 0x80;
+// try_private (see Connect::bridge): bit 7 of a 3.1/3.1.1 Protocol Level.
+constexpr std::uint8_t kLevelBridge = 0x80;
 
 // Protocol Name and Level. An unknown level is refused with 0x84 [MQTT-3.1.2-2]; so
 // is an unknown name, which 5.0 [MQTT-3.1.2-1] allows and 3.1.1 leaves to the
 // server. `out.protocol_name` is set even then, so the caller can choose the CONNACK
-// format of its refusal.
+// format of its refusal. A bridge's 0x83/0x84 is level 3/4 with `bridge` set;
+// 0x85 is refused, as mosquitto 2.0 does.
 Error read_protocol(Reader& r, Connect& out) {
     std::uint8_t level = 0;
     if (!r.prefixed(out.protocol_name) || !r.u8(level)) return malformed(MOTE_WHY("truncated protocol name or level"));
+    const bool bridge = (level & kLevelBridge) != 0 && level != (kLevelBridge | 5u);
+    if (bridge) level = static_cast<std::uint8_t>(level & ~kLevelBridge);
     const Error unsupported{Reason::UnsupportedProtocolVersion, MOTE_WHY("unsupported protocol name or level")};
     if (out.protocol_name == kMqisdp) {
         if (level != 3) return unsupported;
@@ -40,6 +45,7 @@ Error read_protocol(Reader& r, Connect& out) {
         return unsupported;
     }
     out.version = static_cast<Version>(level);
+    out.bridge = bridge;
     return kOk;
 }
 
@@ -111,7 +117,8 @@ void write_connect(Writer& w, const void* packet, wire::Head) {
     // [MQTT-3.1.2-19]; testing them saves reloading the three bools.
     const std::uint8_t flags = connect_flags(p);
     w.prefixed(p.version == Version::V3_1 ? kMqisdp : kMqtt);
-    w.u8(static_cast<std::uint8_t>(p.version));
+    // try_private: the bridge bit on 3.1/3.1.1 only (see Connect::bridge).
+    w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(p.version) | unsigned{p.bridge && !v5} * kLevelBridge));
     w.u8(flags);
     w.u16(p.keep_alive);
     if (v5) wire::write_properties(w, p.props);

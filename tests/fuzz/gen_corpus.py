@@ -28,6 +28,7 @@ def hx(s):
 V311 = {
     "connect": "10 0D 00 04 'MQTT' 04 02 00 0A 00 01 'p'",
     "connect-will-user-pass": "10 19 00 04 'MQTT' 04 EE 00 3C 00 01 'c' 00 01 'w' 00 01 'x' 00 01 'u' 00 01 'p'",
+    "connect-bridge": "10 0D 00 04 'MQTT' 84 02 00 0A 00 01 'p'",
     "connack": "20 02 00 00",
     "publish-qos0": "30 07 00 03 'a/b' 'hi'",
     "publish-qos1": "32 09 00 03 'a/b' 00 0A 'hi'",
@@ -46,6 +47,7 @@ V311 = {
 }
 V31 = {
     "connect": "10 0F 00 06 'MQIsdp' 03 02 00 0A 00 01 'p'",
+    "connect-bridge": "10 0F 00 06 'MQIsdp' 83 02 00 0A 00 01 'p'",
 }
 V5 = {
     "connect": "10 0E 00 04 'MQTT' 05 02 00 0A 00 00 01 'p'",

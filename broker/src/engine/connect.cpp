@@ -69,6 +69,7 @@ void Engine::Impl::on_connect_packet(Connection& c, std::uint8_t first_byte, mqt
     }
     c.version = p.version;
     c.version_known = true;
+    c.bridge = p.bridge;
     // Known before any reply, so that even a refusing CONNACK respects it
     // [MQTT-3.2.2-19]; after a CONNECT that did not decode it stays 0 (unknown).
     if (mqtt::is_v5(p.version)) c.client_max_packet = p.props.number(PropertyId::MaximumPacketSize, 0);
@@ -231,9 +232,9 @@ void Engine::Impl::accept_connect(Connection& c, const mqtt::Connect& p, Millis 
     ++stats.clients_connected;
     stats.clients_maximum = std::max(stats.clients_maximum, stats.clients_connected);
     if (log.enabled(LogLevel::Info)) {
-        log.log(LogLevel::Info, "connect client=%s peer=%s version=%u keepalive=%u clean=%d", id.c_str(),
+        log.log(LogLevel::Info, "connect client=%s peer=%s version=%u keepalive=%u clean=%d%s", id.c_str(),
                 c.peer.address.c_str(), static_cast<unsigned>(p.version), static_cast<unsigned>(c.keepalive_s),
-                p.clean_start ? 1 : 0);
+                p.clean_start ? 1 : 0, c.bridge ? " bridge=1" : "");
     }
     if (c.keepalive_s != 0) {
         schedule_conn(c, now + Millis{c.keepalive_s} * 1500);

@@ -94,6 +94,9 @@ struct Connection {
     bool version_known = false;  // set from the CONNECT, even a rejected one
     bool backpressured = false;
     bool connect_expiry_zero = false;  // CONNECT had Session Expiry Interval 0 (5.0)
+    // The CONNECT had mosquitto's try_private bridge bit (level 0x83/0x84; never 5.0):
+    // its subscriptions are made No Local and Retain As Published (subscribe.cpp).
+    bool bridge = false;
     // The client's Topic Alias Maximum; 0: the broker must not send aliases
     // [MQTT-3.3.2-9].
     std::uint16_t client_alias_max = 0;

@@ -60,11 +60,22 @@ void Engine::Impl::on_subscribe(Connection& c, const mqtt::Subscribe& p, Millis 
             codes.push_back(0x80);  // also in 5.0, not 0x87: see docs/security.md
             continue;
         }
-        detail::SubEntry entry{&s, e.options.qos, e.options.no_local, e.options.retain_as_published, sub_id};
+        mqtt::SubscribeOptions opts = e.options;
+        if (c.bridge) {
+            // A 3.1/3.1.1 bridge (try_private, a mosquitto convention) gets what a 5.0
+            // bridge asks for: its own messages are not sent back (No Local
+            // [MQTT-3.8.3-3]) and forwarded ones keep their retain flag (Retain As
+            // Published [MQTT-3.3.1-12]), as mosquitto 2.0's handle_subscribe.c does.
+            // Set once here, so routing pays nothing. A shared subscription cannot be
+            // No Local [MQTT-3.8.3-4]; mosquitto's shared path ignores it too.
+            opts.no_local = !sf.is_shared;
+            opts.retain_as_published = true;
+        }
+        detail::SubEntry entry{&s, opts.qos, opts.no_local, opts.retain_as_published, sub_id};
         const bool is_new = trie.add(view(sf.filter), sf.is_shared ? view(sf.group) : std::string_view{}, entry);
         if (is_new) ++stats.subscriptions;
         detail::SubRecord& rec = s.subs[std::string(view(e.filter))];
-        rec.options = e.options;
+        rec.options = opts;
         rec.sub_id = sub_id;
         codes.push_back(e.options.qos);  // Maximum QoS is 2: the granted QoS is the requested one
         // Retained messages: Retain Handling 0 always, 1 for a new subscription only,

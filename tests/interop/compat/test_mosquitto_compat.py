@@ -496,6 +496,69 @@ both("unsubscribe_shared", "5.0 §4.8.2", lambda v, k: after(
     v, k, pkt(0x82, sub_body(v, 1, ("$share/g/us" + k, 1))) + pkt(0xA2, unsub_body(v, 2, "$share/g/us" + k, "$share/h/us" + k)),
     end="quiet"))
 
+# 6d. Bridges that connect with try_private (issue 13). The bridge bit on the
+# Protocol Level (0x83 for 3.1, 0x84 for 3.1.1) is a mosquitto convention, in no
+# MQTT spec; mosquitto 2.0 makes such a client's subscriptions No Local (5.0
+# [MQTT-3.8.3-3]) and Retain As Published (5.0 [MQTT-3.3.1-12]).
+TRY_PRIVATE = "try_private: a mosquitto convention (no spec)"
+
+
+def bconnect(level, cid, clean=True, name=None):
+    """A bridge's CONNECT: `level` with the bridge bit, the name that goes with it."""
+    name = name or ("MQIsdp" if level & 0x7F == 3 else "MQTT")
+    return pkt(0x10, s(name) + bytes([level, 0x02 if clean else 0, 0, 10]) + s(cid))
+
+
+def bopened(level, name, cid, clean=True):
+    return [("open", name), ("send", name, bconnect(level, cid, clean)), ("recv", name, 1)]
+
+
+case("connect_bridge_0x84", TRY_PRIVATE, lambda k: bopened(0x84, "a", "b" + k) + [
+    ("send", "a", h("C0 00")), ("recv", "a", 1)])
+case("connect_bridge_0x83_mqisdp", TRY_PRIVATE + "; MQTT 3.1", lambda k: bopened(0x83, "a", "b" + k) + [
+    ("send", "a", h("C0 00")), ("recv", "a", 1)])
+case("connect_bridge_0x83_with_mqtt_name", "[MQTT-3.1.2-2]; " + TRY_PRIVATE,
+     lambda k: pre(bconnect(0x83, "b" + k, name="MQTT")))
+case("connect_bridge_0x84_with_mqisdp_name", "[MQTT-3.1.2-2]; " + TRY_PRIVATE,
+     lambda k: pre(bconnect(0x84, "b" + k, name="MQIsdp")))
+case("connect_bridge_0x85", "[MQTT-3.1.2-2]; " + TRY_PRIVATE + " (none for 5.0)",
+     lambda k: pre(pkt(0x10, s("MQTT") + bytes([0x85, 2, 0, 10, 0]) + s("b" + k))))
+case("bridge_no_local_v4", TRY_PRIVATE + "; 5.0 [MQTT-3.8.3-3] semantics", lambda k: bopened(
+    0x84, "b", "b" + k) + [("send", "b", subscribe(4, 1, "nl/" + k + "/#", 1)), ("recv", "b", 1)] + opened(
+    4, "n", "n" + k) + [("send", "n", subscribe(4, 1, "nl/" + k + "/#", 1)), ("recv", "n", 1),
+                        ("send", "b", publish(4, "nl/" + k + "/a", b"from-b")), ("recv", "n", 1), ("quiet", "b"),
+                        ("send", "b", publish(4, "nl/" + k + "/a", b"q1", qos=1, pid=4)), ("recv", "b", 1),
+                        ("recv", "n", 1), ("quiet", "b"),
+                        ("send", "n", publish(4, "nl/" + k + "/b", b"from-n")), ("recv", "n", 1),
+                        ("recv", "b", 1), ("quiet", "b")])
+case("bridge_no_local_v31", TRY_PRIVATE + "; MQTT 3.1", lambda k: bopened(0x83, "b", "b" + k) + [
+    ("send", "b", subscribe(4, 1, "nl3/" + k, 0)), ("recv", "b", 1),
+    ("send", "b", publish(4, "nl3/" + k, b"own")), ("quiet", "b")] + [
+    ("open", "n"), ("send", "n", pkt(0x10, s("MQIsdp") + bytes([3, 2, 0, 10]) + s("n" + k))), ("recv", "n", 1),
+    ("send", "n", publish(4, "nl3/" + k, b"other")), ("recv", "b", 1), ("quiet", "b")])
+case("bridge_retained_forwarding_v4", TRY_PRIVATE + "; 5.0 [MQTT-3.3.1-12] semantics, [MQTT-3.3.1-8]",
+     lambda k: opened(4, "p", "p" + k) + [
+         ("send", "p", publish(4, "rb/" + k, b"keep", qos=1, pid=2, retain=True)), ("recv", "p", 1)] + bopened(
+         0x84, "b", "b" + k) + [("send", "b", subscribe(4, 1, "rb/" + k, 1)), ("recv", "b", 2),
+                                ("send", "b", h("40 02 00 01"))] + opened(4, "n", "n" + k) + [
+         ("send", "n", subscribe(4, 1, "rb/" + k, 0)), ("recv", "n", 2),
+         ("send", "p", publish(4, "rb/" + k, b"live", retain=True)), ("recv", "b", 1), ("recv", "n", 1),
+         ("send", "p", publish(4, "rb/" + k, b"plain")), ("recv", "b", 1), ("recv", "n", 1),
+         ("send", "b", publish(4, "rb/" + k, b"", retain=True)), ("recv", "n", 1), ("quiet", "b"),
+         ("send", "n", subscribe(4, 2, "rb/" + k, 0)), ("recv", "n", 1), ("quiet", "n")])
+case("bridge_options_stay_with_the_session_v4", TRY_PRIVATE + "; [MQTT-3.2.2-2]", lambda k: bopened(
+    0x84, "b", "g" + k, clean=False) + [("send", "b", subscribe(4, 1, "so/" + k, 1)), ("recv", "b", 1),
+                                         ("send", "b", h("E0 00")), ("close", "b")] + opened(
+    4, "c", "g" + k, clean=False) + [("send", "c", publish(4, "so/" + k, b"own")), ("quiet", "c")] + opened(
+    4, "n", "n" + k) + [("send", "n", publish(4, "so/" + k, b"other", retain=True)), ("recv", "c", 1),
+                        ("send", "n", publish(4, "so/" + k, b"", retain=True)), ("recv", "c", 1),
+                        ("send", "c", h("E0 00")), ("close", "c")] + opened(4, "d", "g" + k))
+case("bridge_shared_subscription_v4", TRY_PRIVATE + "; 5.0 [MQTT-3.8.3-4]", lambda k: bopened(
+    0x84, "b", "b" + k) + [("send", "b", subscribe(4, 1, "$share/g/sh/" + k, 0)), ("recv", "b", 1),
+                           ("send", "b", publish(4, "sh/" + k, b"own", retain=True)), ("recv", "b", 1),
+                           ("send", "b", publish(4, "sh/" + k, b"", retain=True)), ("recv", "b", 1),
+                           ("quiet", "b")])
+
 # 7. With limits configured the same way in both brokers (class Limits).
 LIMITS_CONF = ("max_keepalive 60", "max_packet_size 1000", "retain_available false",
                "max_inflight_messages 5")
@@ -623,6 +686,9 @@ DIFFERENCES.update({
                                            "10); mosquitto answers the extra PUBLISH with PUBREC 0x97", None),
     "limits_v4_keepalive_above_max": (KEEPALIVE_V4, ["a< 20 02 00 02", "a< CLOSED"]),
     "limits_v4_keepalive_0": (KEEPALIVE_V4, ["a< 20 02 00 02", "a< CLOSED"]),
+    "connect_bridge_0x85": ("3.1.1 [MQTT-3.1.2-2]: an unsupported Protocol Level gets CONNACK 0x01, then the "
+                            "close; 0x85 (the try_private bit on 5.0) is no level either broker supports, and "
+                            "mosquitto 2.0.11 closes without a CONNACK", ["a< 20 02 00 01", "a< CLOSED"]),
     "will_v5_takeover_delay_2": ("[MQTT-3.1.4-3]: DISCONNECT 0x8E to the old connection; mosquitto closes "
                                  "without it", None),
 })

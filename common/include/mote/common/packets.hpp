@@ -34,6 +34,13 @@ struct Connect {
     Bytes username;
     bool has_password = false;
     Bytes password;
+    // try_private, a mosquitto convention that no MQTT spec defines: a bridge sets
+    // bit 7 of a 3.1 or 3.1.1 Protocol Level (0x83, 0x84) to tell the server it is a
+    // bridge, which then treats its subscriptions as No Local and Retain As Published.
+    // The decoder sets it from 0x83/0x84. 5.0 has no such level (a 5.0 bridge uses
+    // No Local [MQTT-3.8.3-3] instead, and mosquitto 2.0 refuses 0x85), so for 5.0
+    // the decoder never sets it and the encoder ignores it: encoding stays total.
+    bool bridge = false;
 };
 
 struct Connack {

@@ -113,7 +113,7 @@ ConnectOpts co(std::uint8_t level, const std::string& client_id, bool clean) {
 
 Buf connect_pkt(const ConnectOpts& o) {
     W w;
-    w.str(o.level == 3 ? "MQIsdp" : "MQTT").u8(o.level);
+    w.str((o.level & 0x7F) == 3 ? "MQIsdp" : "MQTT").u8(o.level);  // 0x83/0x84: try_private
     std::uint8_t flags = o.clean ? 0x02 : 0x00;
     if (o.will) {
         flags = static_cast<std::uint8_t>(flags | 0x04 | (o.will_qos << 3) | (o.will_retain ? 0x20 : 0));

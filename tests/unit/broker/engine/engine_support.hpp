@@ -69,7 +69,7 @@ struct W {
 Buf packet(std::uint8_t first_byte, const Buf& body);
 
 struct ConnectOpts {
-    std::uint8_t level = 4;  // 3, 4 or 5
+    std::uint8_t level = 4;  // 3, 4 or 5; 0x83/0x84 for a mosquitto bridge (try_private)
     std::string client_id = "c";
     bool clean = true;
     std::uint16_t keepalive = 60;

@@ -133,6 +133,7 @@ bool props_equal(Properties a, Properties b) { return a.raw() == b.raw(); }
 
 bool connect_equal(const Connect& a, const Connect& b, std::string& why) {
     if (a.version != b.version) return fail(why, "version");
+    if (a.bridge != b.bridge) return fail(why, "bridge");
     if (a.clean_start != b.clean_start || a.keep_alive != b.keep_alive) return fail(why, "clean/keepalive");
     if (!props_equal(a.props, b.props)) return fail(why, "props");
     if (a.client_id != b.client_id) return fail(why, "client id");

@@ -119,6 +119,72 @@ TEST(CodecConnect, V31RoundTripUsesMqisdp) {
     CHECK_TRUE(p.connect.protocol_name == Bytes::of("MQIsdp"));
 }
 
+// try_private: bit 7 of the Protocol Level says "I am a bridge". A mosquitto
+// convention (handle_connect.c in mosquitto 2.0), not part of any MQTT spec: 0x83
+// with "MQIsdp", 0x84 with "MQTT".
+TEST(CodecConnect, BridgeBitOn31And311DecodesAsABridge) {
+    Decoded d4 = decode_hex_full("10 0D 00 04 'MQTT' 84 02 00 0A 00 01 'p'", Version::V3_1_1);
+    CHECK_TRUE(d4.e.ok());
+    CHECK_TRUE(d4.p.connect.version == Version::V3_1_1);
+    CHECK_TRUE(d4.p.connect.bridge);
+    CHECK_TRUE(d4.p.connect.client_id == Bytes::of("p"));
+    Decoded d3 = decode_hex_full("10 0F 00 06 'MQIsdp' 83 02 00 0A 00 01 'p'", Version::V3_1_1);
+    CHECK_TRUE(d3.e.ok());
+    CHECK_TRUE(d3.p.connect.version == Version::V3_1);
+    CHECK_TRUE(d3.p.connect.bridge);
+    // Without the bit, not a bridge.
+    Decoded plain = decode_hex_full("10 0D 00 04 'MQTT' 04 02 00 0A 00 01 'p'", Version::V3_1_1);
+    CHECK_TRUE(plain.e.ok());
+    CHECK_FALSE(plain.p.connect.bridge);
+}
+
+TEST(CodecConnect, BridgeConnectMatchesHandAssembledBytes) {
+    // The encoder writes the bit for 3.1.1 and 3.1; the decoder reads it back.
+    Connect c;
+    c.version = Version::V3_1_1;
+    c.bridge = true;
+    c.keep_alive = 60;
+    c.client_id = Bytes::of("gw");
+    ByteVec wire = roundtrip(make_packet(c), Version::V3_1_1, Role::Client);
+    STRCMP_EQUAL(to_hex(hex("10 0E 00 04 'MQTT' 84 02 00 3C 00 02 'gw'")).c_str(), to_hex(wire).c_str());
+    c.version = Version::V3_1;
+    wire = roundtrip(make_packet(c), Version::V3_1, Role::Client);
+    STRCMP_EQUAL(to_hex(hex("10 10 00 06 'MQIsdp' 83 02 00 3C 00 02 'gw'")).c_str(), to_hex(wire).c_str());
+}
+
+TEST(CodecConnect, BridgeIsIgnoredWhenEncoding5) {
+    // 5.0 has no bridge level (a 5.0 bridge uses No Local [MQTT-3.8.3-3]): the
+    // encoder stays total and writes plain 05.
+    Connect c;
+    c.version = Version::V5;
+    c.bridge = true;
+    c.keep_alive = 10;
+    c.client_id = Bytes::of("p");
+    const ByteVec wire = encode_vec(make_packet(c), Version::V5);
+    STRCMP_EQUAL(to_hex(hex("10 0E 00 04 'MQTT' 05 02 00 0A 00 00 01 'p'")).c_str(), to_hex(wire).c_str());
+    Packet q;
+    CHECK_TRUE(decode_wire(wire, opts(Version::V5, Role::Client), q).ok());
+    CHECK_FALSE(q.connect.bridge);
+}
+
+TEST(CodecConnect, BridgeBitOnOtherLevelsIsUnsupported) {
+    // [MQTT-3.1.2-2]: the bit goes only with the level of the name (mosquitto 2.0
+    // refuses the rest too); 0x85 is refused as mosquitto 2.0 does, 0x80 and 0xFF
+    // name no version.
+    for (const char* level : {"83", "85", "80", "86", "FF"}) {
+        Decoded d = dec_full(0x10, std::string("00 04 'MQTT' ") + level + " 02 00 0A 00 01 'p'", Version::V3_1_1);
+        CHECK_REASON(Reason::UnsupportedProtocolVersion, d.e);
+        CHECK_FALSE(d.p.connect.bridge);
+    }
+    CHECK_REASON(Reason::UnsupportedProtocolVersion, dec(0x10, "00 04 'MQTT' 85 02 00 0A 00 00 01 'p'", Version::V5));
+    CHECK_REASON(Reason::UnsupportedProtocolVersion, dec(0x10, "00 06 'MQIsdp' 84 02 00 0A 00 01 'p'", Version::V3_1_1));
+}
+
+TEST(CodecConnect, BridgeConnectSweep) {
+    sweep(hex("10 0D 00 04 'MQTT' 84 02 00 0A 00 01 'p'"), opts(Version::V3_1_1, Role::Client));
+    sweep(hex("10 0F 00 06 'MQIsdp' 83 02 00 0A 00 01 'p'"), opts(Version::V3_1, Role::Client));
+}
+
 TEST(CodecConnect, EmptyClientIdIsTheBrokersDecision) {
     // [MQTT-3.1.3-6]/3.1.1 [MQTT-3.1.3-8]: the server decides; the decoder accepts.
     CHECK_TRUE(decode_hex("10 0C 00 04 4D 51 54 54 04 00 00 0A 00 00", Version::V3_1_1).ok());
