@@ -48,7 +48,8 @@ std::vector<std::uint8_t> packet(std::uint8_t first_byte, const std::vector<std:
 
 }  // namespace
 
-Bridge::Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, Engine& engine, Logger& log)
+Bridge::Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, Engine& engine, Logger& log,
+               std::uint32_t sys_interval_s)
     : cfg_(cfg),
       local_id_(local_id),
       loop_(loop),
@@ -56,7 +57,8 @@ Bridge::Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, 
       log_(log),
       clock_{loop},
       uplink_(loop, cfg, log),
-      local_ids_in_use_(65536, false) {
+      local_ids_in_use_(65536, false),
+      sys_interval_s_(sys_interval_s) {
     remote_id_ = cfg_.remote_clientid;
     client::Options o;
     o.version = cfg_.protocol_version == 5 ? mqtt::Version::V5 : mqtt::Version::V3_1_1;
@@ -67,6 +69,7 @@ Bridge::Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, 
     o.password = bytes(cfg_.remote_password);
     o.keep_alive_s = cfg_.keepalive_interval;
     o.clean_start = cfg_.cleansession;
+    o.bridge = cfg_.try_private;
     // A 5.0 session that should outlive the connection needs an expiry; without
     // bridge_session_expiry_interval a persistent bridge session never expires.
     o.session_expiry_s = cfg_.session_expiry_interval != 0 ? cfg_.session_expiry_interval
@@ -401,7 +404,31 @@ void Bridge::service() {
         pump_out();
         client_->poll();
     }
+    if (sys_interval_s_ != 0 && local_up_ && now() >= next_sys_) {
+        next_sys_ = now() + sys_interval_s_ * 1000ULL;
+        publish_sys();
+    }
     pump_in();
+}
+
+void Bridge::publish_sys() {
+    // Mote's own topics (mosquitto has only the connection state topic): retained,
+    // so a dashboard that subscribes later sees them at once.
+    const SessionBacklog q = engine_.session_backlog(cfg_.local_clientid);
+    const BridgeStats st = stats();
+    const std::string base = "$SYS/broker/bridge/" + cfg_.name + "/";
+    const std::uint64_t handed = pending_out_.size();
+    const std::pair<const char*, std::string> items[] = {
+        {"state", up_ ? "connected" : "disconnected"},
+        {"address", uplink_.peer()},
+        {"messages/queued", std::to_string(q.queued + handed)},
+        {"messages/inflight", std::to_string(q.inflight >= handed ? q.inflight - handed : 0)},
+        {"messages/dropped", std::to_string(st.dropped + q.dropped)},
+        {"messages/sent", std::to_string(st.sent)},
+        {"messages/received", std::to_string(st.received)},
+        {"connects", std::to_string(st.connects)},
+    };
+    for (const auto& [leaf, value] : items) queue_in(base + leaf, 0, true, bytes(value));
 }
 
 bool Bridge::take_token() {

@@ -73,8 +73,10 @@ public:
     using UpClient = client::Client<Uplink, UvClock, BridgeLimits>;
 
     // `cfg`, `engine` and `log` must outlive the Bridge; `local_id` is the
-    // ConnectionId the Server routes to it.
-    Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, Engine& engine, Logger& log);
+    // ConnectionId the Server routes to it. Every `sys_interval_s` seconds (0:
+    // never) it publishes its state under $SYS/broker/bridge/NAME/.
+    Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, Engine& engine, Logger& log,
+           std::uint32_t sys_interval_s);
     ~Bridge();
     Bridge(const Bridge&) = delete;
     Bridge& operator=(const Bridge&) = delete;
@@ -148,6 +150,7 @@ private:
     void note_drop(const char* why, const std::string& topic);
     void on_client_event(const client::Event& ev);
     void on_upstream_message(std::size_t topic_index, const client::Message& m);
+    void publish_sys();
 
     const BridgeConfig& cfg_;
     ConnectionId local_id_;
@@ -183,6 +186,8 @@ private:
     double rate_tokens_ = 0;
     Millis rate_at_ = 0;
     Millis next_drop_log_ = 0;
+    std::uint32_t sys_interval_s_;
+    Millis next_sys_ = 0;
     BridgeStats stats_;
     // Strings the upstream client's Options point into (valid for its lifetime).
     std::string remote_id_;

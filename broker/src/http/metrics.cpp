@@ -97,6 +97,40 @@ void render_net(Writer& w, const MetricsSnapshot& m) {
     w.one("mote_http_connections", "gauge", "Open HTTP connections.", m.http.connections);
 }
 
+void render_bridges(Writer& w, const MetricsSnapshot& m) {
+    if (m.bridges.empty()) return;
+    struct Family {
+        const char* name;
+        const char* type;
+        const char* help;
+        std::uint64_t BridgeSnapshot::*field;
+    };
+    static const Family families[] = {
+        {"mote_bridge_queued_messages", "gauge", "Messages waiting in a bridge's backlog (its local session).",
+         &BridgeSnapshot::queued},
+        {"mote_bridge_inflight_messages", "gauge", "Messages handed to a bridge and not yet acknowledged upstream.",
+         &BridgeSnapshot::inflight},
+        {"mote_bridge_dropped_total", "counter",
+         "Messages a bridge dropped: backlog limits, too large, unmappable, QoS 0 while the link is down.",
+         &BridgeSnapshot::dropped},
+        {"mote_bridge_sent_total", "counter", "Messages a bridge delivered upstream.", &BridgeSnapshot::sent},
+        {"mote_bridge_received_total", "counter", "Messages a bridge brought in from upstream.",
+         &BridgeSnapshot::received},
+        {"mote_bridge_connects_total", "counter", "Connections a bridge made to its upstream broker.",
+         &BridgeSnapshot::connects},
+    };
+    w.family("mote_bridge_connected", "gauge", "1 while a bridge is connected to its upstream broker.");
+    for (const BridgeSnapshot& b : m.bridges) {
+        w.sample("mote_bridge_connected", b.connected ? 1 : 0, "bridge=\"" + escape_label(b.name) + "\"");
+    }
+    for (const Family& f : families) {
+        w.family(f.name, f.type, f.help);
+        for (const BridgeSnapshot& b : m.bridges) {
+            w.sample(f.name, b.*f.field, "bridge=\"" + escape_label(b.name) + "\"");
+        }
+    }
+}
+
 }  // namespace
 
 std::string escape_label(const std::string& value) {
@@ -126,6 +160,7 @@ std::string render_metrics(const MetricsSnapshot& m) {
     w.one("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", m.resident_bytes);
     render_engine(w, m);
     render_net(w, m);
+    render_bridges(w, m);
     return out;
 }
 

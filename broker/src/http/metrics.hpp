@@ -25,6 +25,18 @@ struct HttpStats {
     std::uint64_t connections = 0;       // open now
 };
 
+// One bridge (docs/bridge.md): its link state and its backlog.
+struct BridgeSnapshot {
+    std::string name;
+    bool connected = false;
+    std::uint64_t queued = 0;    // backlog waiting in the bridge's local session
+    std::uint64_t inflight = 0;  // handed to the bridge, not yet acknowledged upstream
+    std::uint64_t dropped = 0;   // backlog limits, too large, unmappable, QoS 0 while down
+    std::uint64_t sent = 0;
+    std::uint64_t received = 0;
+    std::uint64_t connects = 0;
+};
+
 struct MetricsSnapshot {
     std::string version;
     std::uint64_t uptime_seconds = 0;
@@ -35,6 +47,7 @@ struct MetricsSnapshot {
     std::uint64_t connections_refused = 0;
     std::uint64_t slow_consumer_disconnects = 0;
     std::vector<ListenerSnapshot> listeners;
+    std::vector<BridgeSnapshot> bridges;
     HttpStats http;
 };
 

@@ -1,5 +1,6 @@
 #include "http/server_hook.hpp"
 
+#include "bridge/bridge.hpp"
 #include "net/server.hpp"
 
 namespace mote::broker::http {
@@ -19,6 +20,20 @@ void fill(const net::Server& s, MetricsSnapshot& m) {
         ls.protocol = l->cfg.protocol == ListenerProtocol::WebSockets ? "websockets" : "mqtt";
         ls.connections = l->connections;
         m.listeners.push_back(std::move(ls));
+    }
+    for (const auto& b : s.bridges()) {
+        const SessionBacklog q = s.engine().session_backlog(b->config().local_clientid);
+        const bridge::BridgeStats st = b->stats();
+        BridgeSnapshot bs;
+        bs.name = b->config().name;
+        bs.connected = b->connected();
+        bs.queued = q.queued + b->pending_out();
+        bs.inflight = q.inflight >= b->pending_out() ? q.inflight - b->pending_out() : 0;
+        bs.dropped = st.dropped + q.dropped;
+        bs.sent = st.sent;
+        bs.received = st.received;
+        bs.connects = st.connects;
+        m.bridges.push_back(std::move(bs));
     }
 }
 

@@ -11,7 +11,7 @@ namespace mote::broker::net {
 
 void Server::start_bridges() {
     for (const BridgeConfig& b : cfg_.bridges) {
-        bridges_.push_back(std::make_unique<bridge::Bridge>(b, next_id_++, &loop_, *engine_, log_));
+        bridges_.push_back(std::make_unique<bridge::Bridge>(b, next_id_++, &loop_, *engine_, log_, cfg_.sys_interval));
         log_.log(LogLevel::Notice, "bridge %s: to %zu address(es), %zu topic line(s), local session %s", b.name.c_str(),
                  b.addresses.size(), b.topics.size(), b.local_clientid.c_str());
     }

@@ -445,6 +445,7 @@ private:
         mqtt::Connect c;
         c.version = dopts_.version;
         c.clean_start = opts_.clean_start;
+        c.bridge = opts_.bridge;
         c.keep_alive = opts_.keep_alive_s;
         c.client_id = effective_client_id();
         c.has_username = opts_.has_username;

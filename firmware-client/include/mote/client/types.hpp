@@ -101,6 +101,10 @@ struct Options {
     // 5.0 Request Problem Information; with false the broker may not put Reason
     // Strings or User Properties on acks [MQTT-3.1.2-29], and the client checks it.
     bool request_problem_info = true;
+    // 3.1.1: set mosquitto's bridge bit on the protocol level (0x84, "try_private"),
+    // so a broker that knows it treats this client as a bridge (no echo of its own
+    // messages, retain flags kept). Ignored for 5.0, which has No Local instead.
+    bool bridge = false;
     std::uint32_t connect_timeout_ms = 10000;  // transport open + CONNACK
     std::uint32_t ping_timeout_ms = 5000;      // PINGRESP after PINGREQ
     std::uint32_t backoff_min_ms = 500;
