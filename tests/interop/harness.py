@@ -64,8 +64,11 @@ def rss_kb(pid):
 class Broker:
     """One broker process with a generated configuration file."""
 
-    def __init__(self, conf_lines=(), binary=None, mote_conf=(), env=None):
+    def __init__(self, conf_lines=(), binary=None, mote_conf=(), env=None, port=None):
         self.binary = binary or broker_binary()
+        # A fixed port (a broker that is stopped and started again at the same
+        # address, e.g. a bridge's upstream); None: a free one at each start.
+        self.fixed_port = port
         self.env = dict(os.environ)
         for key, value in (env or {}).items():
             # Sanitizer options are appended to what the caller already set.
@@ -86,7 +89,7 @@ class Broker:
     def start(self, timeout=10.0):
         last_error = None
         for _attempt in range(3):  # the free port may be taken in between: retry
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             lines = ["listener %d %s" % (self.port, HOST)]
             # mosquitto 2.x refuses anonymous clients by default; Mote rejects a
             # repeated option, so only add it when the test did not set it.

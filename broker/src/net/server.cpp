@@ -163,6 +163,9 @@ bool Server::bind_listener(Listener& l, std::string& error) {
 }
 
 bool Server::listen(std::string& error) {
+    if (!check_bridges(error)) {
+        return false;
+    }
     for (const ListenerConfig& lc : cfg_.listeners) {
         auto l = std::make_unique<Listener>();
         l->server = this;

@@ -372,6 +372,7 @@ private:
     // ConnectionId; Io calls for that id go to the bridge, and the bridges are
     // serviced once per loop turn, before the commit.
     std::vector<std::unique_ptr<bridge::Bridge>> bridges_;  // after engine_: destroyed first
+    bool check_bridges(std::string& error) const;
     void start_bridges();
     void service_bridges();
     void stop_bridges();
