@@ -49,14 +49,14 @@ std::vector<std::uint8_t> packet(std::uint8_t first_byte, const std::vector<std:
 }  // namespace
 
 Bridge::Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, Engine& engine, Logger& log,
-               std::uint32_t sys_interval_s)
+               std::uint32_t sys_interval_s, const tls::TlsContext* tls)
     : cfg_(cfg),
       local_id_(local_id),
       loop_(loop),
       engine_(engine),
       log_(log),
       clock_{loop},
-      uplink_(loop, cfg, log),
+      uplink_(loop, cfg, log, tls),
       local_ids_in_use_(65536, false),
       sys_interval_s_(sys_interval_s) {
     remote_id_ = cfg_.remote_clientid;

@@ -75,8 +75,10 @@ public:
     // `cfg`, `engine` and `log` must outlive the Bridge; `local_id` is the
     // ConnectionId the Server routes to it. Every `sys_interval_s` seconds (0:
     // never) it publishes its state under $SYS/broker/bridge/NAME/.
+    // `tls` (null: plain TCP) is the client context made from the bridge's TLS
+    // options; it must outlive the Bridge.
     Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, Engine& engine, Logger& log,
-           std::uint32_t sys_interval_s);
+           std::uint32_t sys_interval_s, const tls::TlsContext* tls);
     ~Bridge();
     Bridge(const Bridge&) = delete;
     Bridge& operator=(const Bridge&) = delete;

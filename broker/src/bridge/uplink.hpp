@@ -20,13 +20,16 @@
 
 #include "mote/broker/config.hpp"
 #include "mote/broker/log.hpp"
+#include "tls/tls_context.hpp"
 
 namespace mote::broker::bridge {
 
 class Uplink {
 public:
-    // `cfg` and `log` must outlive the Uplink.
-    Uplink(uv_loop_t* loop, const BridgeConfig& cfg, Logger& log);
+    // `cfg`, `log` and `tls` (null: plain TCP) must outlive the Uplink. With TLS,
+    // open() says 1 only once the handshake is done and the upstream's certificate
+    // is verified (and its host name, unless bridge_insecure).
+    Uplink(uv_loop_t* loop, const BridgeConfig& cfg, Logger& log, const tls::TlsContext* tls);
     ~Uplink();
     Uplink(const Uplink&) = delete;
     Uplink& operator=(const Uplink&) = delete;
@@ -42,7 +45,8 @@ public:
     // "host:port" of the current or last attempt, for logs and $SYS.
     const std::string& peer() const { return peer_; }
     bool up() const;
-    // Bytes received but not yet taken by recv().
+    // Bytes received but not yet taken by recv() (with TLS, at least 1 while the
+    // session holds input).
     std::size_t buffered() const;
 
     // Output queued but not written beyond this makes send() say "try later".
@@ -58,12 +62,19 @@ private:
     uv_loop_t* loop_;
     const BridgeConfig& cfg_;
     Logger& log_;
+    const tls::TlsContext* tls_;
+    std::string host_;  // of the current attempt, for the certificate check
     Attempt* a_ = nullptr;
     std::size_t next_address_ = 0;
     std::string peer_;
 public:
     // For the libuv callbacks (uplink.cpp).
     void attempt_failed(const char* what, int status);
+    void attempt_connected();
+
+private:
+    bool handshake();
+    void fail_tls(const std::string& why);
 };
 
 }  // namespace mote::broker::bridge

@@ -9,23 +9,29 @@
 
 namespace mote::broker::net {
 
-bool Server::check_bridges(std::string& error) const {
+bool Server::check_bridges(std::string& error) {
+    // The TLS client contexts are made before anything runs, so that a bad CA file
+    // or key stops the start-up with "file:line: option: why".
     for (const BridgeConfig& b : cfg_.bridges) {
+        std::unique_ptr<tls::TlsContext> ctx;
         if (b.tls_enabled()) {
-            // Refused rather than run in the clear: an operator who configured a CA
-            // expects the uplink to be encrypted and the upstream to be verified.
-            const OptionOrigin& at = b.cafile.empty() ? b.capath_at : b.cafile_at;
-            error = at.file + ":" + std::to_string(at.line) + ": " + (b.cafile.empty() ? "bridge_capath" : "bridge_cafile") +
-                    ": bridge " + b.name + ": TLS to the upstream broker is not implemented yet (docs/bridge.md)";
-            return false;
+            ConfigError err;
+            ctx = tls::TlsContext::create_client(b, err);
+            if (!ctx) {
+                error = err.to_string();
+                return false;
+            }
         }
+        bridge_tls_.push_back(std::move(ctx));
     }
     return true;
 }
 
 void Server::start_bridges() {
-    for (const BridgeConfig& b : cfg_.bridges) {
-        bridges_.push_back(std::make_unique<bridge::Bridge>(b, next_id_++, &loop_, *engine_, log_, cfg_.sys_interval));
+    for (std::size_t i = 0; i < cfg_.bridges.size(); ++i) {
+        const BridgeConfig& b = cfg_.bridges[i];
+        bridges_.push_back(std::make_unique<bridge::Bridge>(b, next_id_++, &loop_, *engine_, log_, cfg_.sys_interval,
+                                                            i < bridge_tls_.size() ? bridge_tls_[i].get() : nullptr));
         log_.log(LogLevel::Notice, "bridge %s: to %zu address(es), %zu topic line(s), local session %s", b.name.c_str(),
                  b.addresses.size(), b.topics.size(), b.local_clientid.c_str());
     }

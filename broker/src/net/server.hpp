@@ -371,8 +371,9 @@ private:
     // bridge_io.cpp: each bridge is a local client of the engine on its own
     // ConnectionId; Io calls for that id go to the bridge, and the bridges are
     // serviced once per loop turn, before the commit.
-    std::vector<std::unique_ptr<bridge::Bridge>> bridges_;  // after engine_: destroyed first
-    bool check_bridges(std::string& error) const;
+    std::vector<std::unique_ptr<tls::TlsContext>> bridge_tls_;  // per bridge; null without TLS
+    std::vector<std::unique_ptr<bridge::Bridge>> bridges_;  // after engine_ and bridge_tls_: destroyed first
+    bool check_bridges(std::string& error);
     void start_bridges();
     void service_bridges();
     void stop_bridges();

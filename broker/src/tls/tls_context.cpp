@@ -1,4 +1,4 @@
-// Server-side TLS over memory buffers (see tls_context.hpp).
+// TLS over memory buffers, for listeners and for bridge uplinks (see tls_context.hpp).
 #include "tls/tls_context.hpp"
 
 #include <mbedtls/error.h>
@@ -108,16 +108,7 @@ bool TlsContext::load(const ListenerConfig& l, ConfigError& err) {
     if (r != 0) {
         return fail_at(err, l, t.certfile_at, "certfile", "mbedTLS configuration failed: " + error_text(r));
     }
-    // TLS 1.2 only: 1.0/1.1 are obsolete (RFC 8996) and mbedTLS 2.28 has no 1.3.
-    mbedtls_ssl_conf_min_version(&conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_max_version(&conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_rng(&conf_, mbedtls_ctr_drbg_random, &drbg_);
-    // mbedTLS's default order starts with secp521r1, whose key exchange costs several
-    // times X25519's or P-256's; prefer the fast curves, as OpenSSL does.
-    static const mbedtls_ecp_group_id kCurves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
-                                                   MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
-                                                   MBEDTLS_ECP_DP_NONE};
-    mbedtls_ssl_conf_curves(&conf_, kCurves);
+    tune(conf_);
     mbedtls_ssl_cache_set_max_entries(&cache_, kSessionCacheEntries);
     mbedtls_ssl_cache_set_timeout(&cache_, kSessionCacheSeconds);
     mbedtls_ssl_conf_session_cache(&conf_, &cache_, mbedtls_ssl_cache_get, mbedtls_ssl_cache_set);
@@ -165,6 +156,82 @@ bool TlsContext::load(const ListenerConfig& l, ConfigError& err) {
     return true;
 }
 
+void TlsContext::tune(mbedtls_ssl_config& conf) {
+    // TLS 1.2 only: 1.0/1.1 are obsolete (RFC 8996) and mbedTLS 2.28 has no 1.3.
+    mbedtls_ssl_conf_min_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_max_version(&conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg_);
+    // mbedTLS's default order starts with secp521r1, whose key exchange costs several
+    // times X25519's or P-256's; prefer the fast curves, as OpenSSL does.
+    static const mbedtls_ecp_group_id kCurves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                                   MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
+                                                   MBEDTLS_ECP_DP_NONE};
+    mbedtls_ssl_conf_curves(&conf, kCurves);
+}
+
+std::unique_ptr<TlsContext> TlsContext::create_client(const BridgeConfig& b, ConfigError& err) {
+    std::unique_ptr<TlsContext> ctx(new TlsContext);
+    if (!ctx->load_client(b, err)) {
+        return nullptr;
+    }
+    return ctx;
+}
+
+bool TlsContext::load_client(const BridgeConfig& b, ConfigError& err) {
+    auto fail = [&](const OptionOrigin& at, const char* option, const std::string& message) {
+        err.file = at.line > 0 ? at.file : b.at.file;
+        err.line = at.line > 0 ? at.line : b.at.line;
+        err.option = option;
+        err.message = "bridge " + b.name + ": " + message;
+        return false;
+    };
+    static const char kPers[] = "mote-broker bridge tls";
+    int r = mbedtls_ctr_drbg_seed(&drbg_, mbedtls_entropy_func, &entropy_,
+                                  reinterpret_cast<const unsigned char*>(kPers), sizeof kPers - 1);
+    if (r != 0) return fail(b.cafile_at, "bridge_cafile", "cannot seed the random generator: " + error_text(r));
+    if (!b.cafile.empty()) {
+        r = mbedtls_x509_crt_parse_file(&ca_, b.cafile.c_str());
+        if (r != 0) {
+            return fail(b.cafile_at, "bridge_cafile", "cannot load CA certificates '" + b.cafile + "': " + error_text(r));
+        }
+    }
+    if (!b.capath.empty()) {
+        r = mbedtls_x509_crt_parse_path(&ca_, b.capath.c_str());
+        if (r < 0 || ca_.version == 0) {
+            return fail(b.capath_at, "bridge_capath",
+                        "no CA certificate could be loaded from '" + b.capath + "'" +
+                            (r < 0 ? ": " + error_text(r) : std::string()));
+        }
+    }
+    r = mbedtls_ssl_config_defaults(&conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT);
+    if (r != 0) return fail(b.cafile_at, "bridge_cafile", "mbedTLS configuration failed: " + error_text(r));
+    tune(conf_);
+    // The upstream broker must prove who it is; bridge_insecure only skips the host
+    // name check (the Uplink then sets no host name), never the chain.
+    mbedtls_ssl_conf_authmode(&conf_, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&conf_, &ca_, nullptr);
+    if (!b.certfile.empty()) {
+        r = mbedtls_x509_crt_parse_file(&cert_, b.certfile.c_str());
+        if (r != 0) {
+            return fail(b.certfile_at, "bridge_certfile",
+                        "cannot load certificate '" + b.certfile + "': " + error_text(r));
+        }
+        r = mbedtls_pk_parse_keyfile(&key_, b.keyfile.c_str(), nullptr);
+        if (r != 0) {
+            return fail(b.keyfile_at, "bridge_keyfile",
+                        "cannot load private key '" + b.keyfile + "' (PEM or DER, not encrypted): " + error_text(r));
+        }
+        if (mbedtls_pk_check_pair(&cert_.pk, &key_) != 0) {
+            return fail(b.keyfile_at, "bridge_keyfile",
+                        "private key '" + b.keyfile + "' does not match certificate '" + b.certfile + "'");
+        }
+        r = mbedtls_ssl_conf_own_cert(&conf_, &cert_, &key_);
+        if (r != 0) return fail(b.certfile_at, "bridge_certfile", "certificate not usable: " + error_text(r));
+    }
+    return true;
+}
+
 // ---------------------------------------------------------------- session
 
 TlsSession::TlsSession(const TlsContext& ctx, Sink sink, void* user) : sink_(sink), user_(user) {
@@ -179,6 +246,8 @@ TlsSession::TlsSession(const TlsContext& ctx, Sink sink, void* user) : sink_(sin
 }
 
 TlsSession::~TlsSession() { mbedtls_ssl_free(&ssl_); }
+
+bool TlsSession::set_hostname(const std::string& host) { return mbedtls_ssl_set_hostname(&ssl_, host.c_str()) == 0; }
 
 int TlsSession::on_send(void* self, const unsigned char* buf, std::size_t len) {
     auto* s = static_cast<TlsSession*>(self);

@@ -1,9 +1,10 @@
-// Server-side TLS on mbedTLS 2.28 (Debian's libmbedtls-dev), without I/O: a
+// TLS on mbedTLS 2.28 (Debian's libmbedtls-dev), without I/O: a
 // TlsContext per TLS listener holds the certificate, key, CA chain, cipher suite
 // list and random generator; a TlsSession per connection runs the handshake and the
 // record layer over memory buffers. The net layer hands it the ciphertext it read
 // and writes out the ciphertext it produces (net/tls_io.cpp), so no socket is ever
-// given to mbedTLS.
+// given to mbedTLS. A bridge's uplink (bridge/uplink.cpp) uses the same session
+// class on the client side, with a context made by create_client().
 //
 // Ownership and lifetime:
 // - A TlsContext must outlive every TlsSession made from it (the Listener owns the
@@ -39,6 +40,10 @@ public:
     // Returns nullptr with `err` naming file, line and option ("mote.conf:7:
     // keyfile: does not match certfile") when anything is wrong.
     static std::unique_ptr<TlsContext> create(const ListenerConfig& l, ConfigError& err);
+    // The client side, for a bridge's uplink (docs/bridge.md): the upstream's
+    // certificate chain is verified against bridge_cafile/bridge_capath, and
+    // bridge_certfile/bridge_keyfile is presented when given. Errors as above.
+    static std::unique_ptr<TlsContext> create_client(const BridgeConfig& b, ConfigError& err);
     ~TlsContext();
     TlsContext(const TlsContext&) = delete;
     TlsContext& operator=(const TlsContext&) = delete;
@@ -55,6 +60,8 @@ public:
 private:
     TlsContext();
     bool load(const ListenerConfig& l, ConfigError& err);
+    bool load_client(const BridgeConfig& b, ConfigError& err);
+    void tune(mbedtls_ssl_config& conf);
 
     mbedtls_ssl_config conf_;
     mbedtls_entropy_context entropy_;
@@ -86,6 +93,12 @@ public:
     TlsSession& operator=(const TlsSession&) = delete;
 
     bool ok() const { return setup_ok_; }
+    // Client side: the name the upstream's certificate must carry (and the SNI).
+    // False when mbedTLS cannot take it.
+    bool set_hostname(const std::string& host);
+    // Whether read() may have more without new input: decrypted bytes not read
+    // yet, or ciphertext kept from earlier input.
+    bool pending() const { return mbedtls_ssl_get_bytes_avail(&ssl_) > 0 || rest_used_ < rest_.size(); }
 
     // Ciphertext that arrived; see the file comment for the view's lifetime.
     void set_input(mqtt::Bytes in);

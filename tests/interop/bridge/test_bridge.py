@@ -91,6 +91,8 @@ def upstream_broker(kind, port):
     """A persistent upstream broker on a fixed port (restarted at the same address)."""
     if kind == "mosquitto":
         b = Broker(binary=MOSQUITTO, port=port)
+        # Started as root, mosquitto drops to the `mosquitto` user: let it write there.
+        os.chmod(b.dir, 0o777)
         b.conf_lines += ["persistence true", "persistence_location %s/" % b.dir]
     else:
         b = Broker(binary=MOTE, port=port)
