@@ -259,7 +259,12 @@ void Uplink::start_attempt() {
 
 void Uplink::attempt_failed(const char* what, int status) {
     if (a_ == nullptr) return;
-    if (a_->state != AttemptState::Failed) {
+    if (a_->state == AttemptState::Handshaking) {
+        // A server that refuses our certificate (or has none we trust) often
+        // just closes: say it was the TLS handshake that ended.
+        log_.log(LogLevel::Warning, "bridge %s: TLS to %s failed: the connection ended during the handshake (%s: %s)",
+                 cfg_.name.c_str(), peer_.c_str(), what, uv_strerror(status));
+    } else if (a_->state != AttemptState::Failed) {
         log_.log(LogLevel::Notice, "bridge %s: %s %s: %s", cfg_.name.c_str(), what, peer_.c_str(), uv_strerror(status));
     }
     a_->state = AttemptState::Failed;
