@@ -69,6 +69,7 @@ Bridge::Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, 
     o.password = bytes(cfg_.remote_password);
     o.keep_alive_s = cfg_.keepalive_interval;
     o.clean_start = cfg_.cleansession;
+    o.receive_maximum = cfg_.receive_maximum;  // capped at BridgeLimits::inflight
     o.bridge = cfg_.try_private;
     // A 5.0 session that should outlive the connection needs an expiry; without
     // bridge_session_expiry_interval a persistent bridge session never expires.
@@ -431,6 +432,13 @@ void Bridge::publish_sys() {
     for (const auto& [leaf, value] : items) queue_in(base + leaf, 0, true, bytes(value));
 }
 
+std::size_t Bridge::publish_size(const OutMsg& m) const {
+    // The PUBLISH as it goes upstream (no properties are forwarded).
+    const std::size_t rest = 2 + m.topic.size() + (m.qos > 0 ? 2 : 0) + (cfg_.protocol_version == 5 ? 1 : 0) +
+                             m.payload.size();
+    return 1 + mqtt::varint_size(static_cast<std::uint32_t>(std::min<std::size_t>(rest, mqtt::kMaxVarInt))) + rest;
+}
+
 bool Bridge::take_token() {
     if (cfg_.outgoing_rate == 0) return true;
     const Millis t = now();
@@ -449,6 +457,13 @@ bool Bridge::take_token() {
 void Bridge::pump_out() {
     while (!pending_out_.empty() && up_) {
         OutMsg& m = pending_out_.front();
+        if (cfg_.max_packet_size != 0 && publish_size(m) > cfg_.max_packet_size) {
+            note_drop("larger than bridge_max_packet_size", m.topic);
+            if (m.qos == 1) local_ack(PacketType::Puback, m.local_pid);
+            if (m.qos == 2) local_ack(PacketType::Pubrec, m.local_pid);
+            pending_out_.pop_front();
+            continue;
+        }
         if (m.qos > 0 && cfg_.outgoing_rate != 0 && !take_token()) return;
         std::uint32_t token = 0;
         const client::Status st = client_->publish(bytes(m.topic), mqtt::Bytes(m.payload.data(), m.payload.size()),
@@ -528,6 +543,7 @@ void Bridge::on_client_event(const client::Event& ev) {
         case client::EventType::Connected: {
             up_ = true;
             ++stats_.connects;
+            uplink_.connected();
             log_.log(LogLevel::Notice, "bridge %s: connected to %s as %s (session %s)", cfg_.name.c_str(),
                      uplink_.peer().c_str(), remote_id_.c_str(), ev.session_present ? "resumed" : "new");
             if (cfg_.notifications) {

@@ -146,6 +146,7 @@ private:
     void pump_out();
     void pump_in();
     bool take_token();
+    std::size_t publish_size(const OutMsg& m) const;
     std::uint16_t next_local_id();
     std::uint16_t next_control_id();
     void queue_in(const std::string& topic, std::uint8_t qos, bool retain, mqtt::Bytes payload);

@@ -45,6 +45,11 @@ public:
     // "host:port" of the current or last attempt, for logs and $SYS.
     const std::string& peer() const { return peer_; }
     bool up() const;
+    // The upstream accepted the MQTT connection: with round_robin false, the next
+    // attempt (after this connection ends) starts over at the first address.
+    void connected() {
+        if (!cfg_.round_robin) next_address_ = 0;
+    }
     // Bytes received but not yet taken by recv() (with TLS, at least 1 while the
     // session holds input).
     std::size_t buffered() const;

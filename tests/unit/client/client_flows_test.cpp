@@ -664,3 +664,57 @@ TEST(ClientStop, StuckLinkIsClosedAfterTheTimeout) {
     LONGS_EQUAL(1, r.t.closes);
     CHECK(r.events.back().type == mc::EventType::Disconnected);
 }
+
+// Options a bridge needs of the client (broker/src/bridge uses it upstream).
+TEST_GROUP(ClientBridgeOptions){};
+
+TEST(ClientBridgeOptions, SubscribeOptionsGoOutIn5AndOnlyTheQosIn311) {
+    for (Version v : kVersions) {
+        Rig<> r(v);
+        std::vector<Received> got;
+        r.make();
+        mq::SubscribeOptions so;
+        so.qos = 1;
+        so.no_local = true;
+        so.retain_as_published = true;
+        so.retain_handling = 1;
+        CHECK(r.cl->subscribe(B("s/#"), so, &on_sub_msg, &got) == mc::Status::Ok);
+        r.connect();
+        auto sent = take_sent(r.t);
+        LONGS_EQUAL(1, sent.size());
+        // The options byte is the SUBSCRIBE's last byte (§3.8.3.1); 3.1.1 has only
+        // the QoS there [MQTT-3.8.3-4].
+        LONGS_EQUAL(v == Version::V5 ? 0x1D : 0x01, sent[0].body.back());
+    }
+    Rig<> bad(kAnyVersion);
+    mq::SubscribeOptions rh3;
+    rh3.retain_handling = 3;
+    CHECK(bad.make().subscribe(B("s/#"), rh3, &on_sub_msg, nullptr) == mc::Status::InvalidQos);
+}
+
+TEST(ClientBridgeOptions, BridgeBitOn311Connect) {
+    // mosquitto's try_private: Protocol Level 0x84 instead of 4.
+    Rig<> r(Version::V3_1_1);
+    r.o.bridge = true;
+    r.make().start();
+    r.poll();
+    auto sent = take_sent(r.t);
+    LONGS_EQUAL(1, sent.size());
+    LONGS_EQUAL(0x84, sent[0].body[6]);  // body: 00 04 'M' 'Q' 'T' 'T', then the level
+    CHECK(sent[0].decode(Version::V3_1_1).connect.bridge);
+}
+
+#if MOTE_MQTT_V5
+TEST(ClientBridgeOptions, ReceiveMaximumOptionAnnouncesLessNeverMore) {
+    for (std::uint16_t want : {std::uint16_t{2}, std::uint16_t{60000}}) {
+        Rig<> r(Version::V5);
+        r.o.receive_maximum = want;
+        r.make().start();
+        r.poll();
+        auto sent = take_sent(r.t);
+        const mq::Packet p = sent[0].decode(Version::V5);
+        const std::uint32_t expect = want < mc::DefaultLimits::inflight ? want : mc::DefaultLimits::inflight;
+        LONGS_EQUAL(expect, p.connect.props.number(mq::PropertyId::ReceiveMaximum, 0));
+    }
+}
+#endif

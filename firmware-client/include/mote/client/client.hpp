@@ -463,8 +463,11 @@ private:
             mqtt::PropertyBuilder b(props, sizeof props);
             if (opts_.session_expiry_s != 0) b.add_u32(mqtt::PropertyId::SessionExpiryInterval, opts_.session_expiry_s);
             // Receive Maximum: the incoming QoS 2 table size [MQTT-3.3.4-9] applies to the broker.
-            if (Limits::inflight < 65535)
-                b.add_u16(mqtt::PropertyId::ReceiveMaximum, static_cast<std::uint16_t>(Limits::inflight));
+            // (Options::receive_maximum may announce less, never more.)
+            const std::size_t rm = opts_.receive_maximum != 0 && opts_.receive_maximum < Limits::inflight
+                                       ? opts_.receive_maximum
+                                       : Limits::inflight;
+            if (rm < 65535) b.add_u16(mqtt::PropertyId::ReceiveMaximum, static_cast<std::uint16_t>(rm));
             // Maximum Packet Size: the broker must not send more [MQTT-3.1.2-24].
             b.add_u32(mqtt::PropertyId::MaximumPacketSize, static_cast<std::uint32_t>(Limits::rx_bytes + 5));
             if (!opts_.request_problem_info) b.add_byte(mqtt::PropertyId::RequestProblemInformation, 0);

@@ -101,6 +101,9 @@ struct Options {
     // 5.0 Request Problem Information; with false the broker may not put Reason
     // Strings or User Properties on acks [MQTT-3.1.2-29], and the client checks it.
     bool request_problem_info = true;
+    // 5.0 Receive Maximum to announce; 0, or more than Limits::inflight, announces
+    // Limits::inflight (the size of the incoming QoS 2 table).
+    std::uint16_t receive_maximum = 0;
     // 3.1.1: set mosquitto's bridge bit on the protocol level (0x84, "try_private"),
     // so a broker that knows it treats this client as a bridge (no echo of its own
     // messages, retain flags kept). Ignored for 5.0, which has No Local instead.
