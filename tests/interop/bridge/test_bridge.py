@@ -111,6 +111,7 @@ def gateway_broker(upstream_port, protocol, name, persistent=False):
         "remote_clientid %s" % name,
         "restart_timeout 1 2",
         "keepalive_interval 5",
+        "sys_interval 1",
         'topic sensors/# out 2 "" site/',
         "topic cmd/# in 2",
         "topic both/# both 2",
@@ -184,6 +185,19 @@ class BridgeTest(unittest.TestCase):
         late = self.collector(up.port, ["site/sensors/retained"])
         self.assertTrue(wait_for(lambda: late.got(), 10), "no retained message upstream")
         self.assertEqual(("site/sensors/retained", "r", 1, True), late.got()[0])
+        # Mote's $SYS topics of the bridge (sys_interval 1): connected, and counting.
+        sys_topics = self.collector(gw.port, ["$SYS/broker/bridge/up/#"])
+
+        def sys_value(leaf):
+            got = sys_topics.got("$SYS/broker/bridge/up/" + leaf)
+            return got[-1][1] if got else None
+
+        self.assertTrue(wait_for(lambda: sys_value("state") == "connected" and
+                                 int(sys_value("messages/sent") or 0) >= 5 and
+                                 int(sys_value("messages/received") or 0) >= 4, 5),
+                        sys_topics.got())
+        self.assertEqual("0", sys_value("messages/queued"))
+        self.assertEqual("127.0.0.1:%d" % up_port, sys_value("address"))
 
     def test_round_trip_mosquitto_upstream_311(self):
         self.round_trip("mosquitto", "mqttv311")

@@ -65,3 +65,32 @@ TEST(Metrics, LabelValuesAreEscaped) {
 }
 
 TEST(Metrics, ResidentBytesOfThisProcess) { CHECK(process_resident_bytes() > 0); }
+
+TEST(Metrics, BridgesHaveTheirFamiliesOnlyWhenConfigured) {
+    MetricsSnapshot m;
+    CHECK(render_metrics(m).find("mote_bridge_") == std::string::npos);
+    BridgeSnapshot up;
+    up.name = "cloud";
+    up.connected = true;
+    up.queued = 12;
+    up.inflight = 3;
+    up.dropped = 1;
+    up.sent = 100;
+    up.received = 7;
+    up.connects = 2;
+    BridgeSnapshot backup;
+    backup.name = "backup";
+    m.bridges = {up, backup};
+    const std::string t = render_metrics(m);
+    CHECK(has_line(t, "mote_bridge_connected{bridge=\"cloud\"} 1"));
+    CHECK(has_line(t, "mote_bridge_connected{bridge=\"backup\"} 0"));
+    CHECK(has_line(t, "mote_bridge_queued_messages{bridge=\"cloud\"} 12"));
+    CHECK(has_line(t, "mote_bridge_inflight_messages{bridge=\"cloud\"} 3"));
+    CHECK(has_line(t, "mote_bridge_dropped_total{bridge=\"cloud\"} 1"));
+    CHECK(has_line(t, "mote_bridge_sent_total{bridge=\"cloud\"} 100"));
+    CHECK(has_line(t, "mote_bridge_received_total{bridge=\"cloud\"} 7"));
+    CHECK(has_line(t, "mote_bridge_connects_total{bridge=\"cloud\"} 2"));
+    CHECK(has_line(t, "# TYPE mote_bridge_dropped_total counter"));
+    CHECK(has_line(t, "# TYPE mote_bridge_queued_messages gauge"));
+    CHECK_EQUAL(t.find("# TYPE mote_bridge_sent_total"), t.rfind("# TYPE mote_bridge_sent_total"));
+}
