@@ -369,7 +369,7 @@ class HostileUpstream(unittest.TestCase):
         with self.subTest("the gateway closes what it cannot use"):
             if behaviour in ("garbage", "bad_connack"):
                 # Every connection but possibly the last (still being handled).
-                done = [c for c in in_window[:-1]]
+                done = in_window[:-1]
                 not_closed = [c.index for c in done if c.peer_closed is not True]
                 self.assertEqual(not_closed, [], "connections left open by the gateway")
                 slow = [(c.index, round(c.closed_at - c.accepted_at, 2)) for c in done
@@ -420,19 +420,25 @@ class HostileUpstream(unittest.TestCase):
 
     # (d) silence: the CONNECT times out.
     def test_d_silent_upstream_v311(self):
-        fake = FakeUpstream("silent", 4)
-        gateway = Broker(self.gateway_conf(fake.port, 4))
+        self.run_silent(4)
+
+    def test_d_silent_upstream_v5(self):
+        self.run_silent(5)
+
+    def run_silent(self, version):
+        fake = FakeUpstream("silent", version)
+        gateway = Broker(self.gateway_conf(fake.port, version))
         fake.on_accept = lambda: log_size(gateway)
         try:
             gateway.start()
-            self._silent(fake, gateway)
+            self._silent(fake, gateway, version)
         finally:
             problem = gateway.shutdown_problem() if gateway.proc is not None else None
             fake.stop()
             if problem:
                 self.fail("gateway: " + problem)
 
-    def _silent(self, fake, gateway):
+    def _silent(self, fake, gateway, version):
         def fail_with_log(msg):
             self.fail("%s\n--- gateway stderr ---\n%s" % (msg, gateway.stderr_text()[-6000:]))
 
@@ -449,8 +455,8 @@ class HostileUpstream(unittest.TestCase):
         while len(fake.snapshot()) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         conns = fake.snapshot()
-        sys.stderr.write("silent v4: first connection closed by the gateway after %s s; %d connection(s)\n"
-                         % ("%.2f" % (first.closed_at - first.accepted_at) if first.closed_at else "-",
+        sys.stderr.write("silent v%d: first connection closed by the gateway after %s s; %d connection(s)\n"
+                         % (version, "%.2f" % (first.closed_at - first.accepted_at) if first.closed_at else "-",
                             len(conns)))
         if not gateway.alive():
             fail_with_log("the gateway died (status %s)" % gateway.proc.returncode)
