@@ -556,8 +556,11 @@ void Bridge::on_client_event(const client::Event& ev) {
             return;
         }
         case client::EventType::ConnectRefused:
-            log_.log(LogLevel::Warning, "bridge %s: %s refused the connection (reason 0x%02x); retrying with backoff",
+            // 3.1.1 return codes arrive as their 5.0 equivalents (0x05 as 0x87).
+            log_.log(LogLevel::Warning,
+                     "bridge %s: %s refused the connection (reason 0x%02x as a 5.0 code); retrying with backoff",
                      cfg_.name.c_str(), uplink_.peer().c_str(), static_cast<unsigned>(ev.reason));
+            refusal_logged_ = true;
             return;
         case client::EventType::Disconnected:
             if (up_) {
@@ -568,7 +571,15 @@ void Bridge::on_client_event(const client::Event& ev) {
                     std::string zero = "0";
                     queue_in(cfg_.notification_topic, 1, true, bytes(zero));
                 }
+            } else if (!refusal_logged_ && !stopping_) {
+                // The attempt ended before a CONNACK was accepted: garbage or a
+                // malformed CONNACK (0x81/0x82), no CONNACK in time, a failed TLS
+                // handshake or connect (logged by the Uplink as well).
+                log_.log(LogLevel::Warning, "bridge %s: connection to %s failed before CONNACK (reason 0x%02x); "
+                         "retrying with backoff", cfg_.name.c_str(), uplink_.peer().c_str(),
+                         static_cast<unsigned>(ev.reason));
             }
+            refusal_logged_ = false;
             up_ = false;
             return;
         case client::EventType::Delivered: {

@@ -181,6 +181,7 @@ private:
     bool started_ = false;
     bool stopping_ = false;
     bool up_ = false;
+    bool refusal_logged_ = false;  // the attempt's CONNACK refusal was logged
     std::deque<OutMsg> pending_out_;  // from the engine, not yet in the client
     std::deque<InMsg> pending_in_;    // from upstream, not yet in the engine
     std::unordered_map<std::uint32_t, Token> tokens_;
