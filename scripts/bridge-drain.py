@@ -179,7 +179,7 @@ class Publisher:
         self.c.loop_stop()
 
 
-def run_rate(broker, rate, n, persistence, workdir):
+def run_rate(broker, rate, n, persistence, workdir, policy="fifo"):
     up_port, gw_port = free_port(), free_port()
     up_dir = os.path.join(workdir, "up-%d" % rate)
     gw_dir = os.path.join(workdir, "gw-%d" % rate)
@@ -191,7 +191,7 @@ def run_rate(broker, rate, n, persistence, workdir):
     ], workdir, up_port)
     gw_conf = ["listener %d %s" % (gw_port, HOST), "allow_anonymous true",
                "connection drain", "address %s:%d" % (HOST, up_port), "topic drain/# out 1",
-               "restart_timeout 1 1", "bridge_outgoing_rate %d" % rate]
+               "restart_timeout 1 1", "bridge_outgoing_rate %d" % rate, "bridge_drain_policy %s" % policy]
     if persistence:
         gw_conf += ["persistence true", "persistence_location %s" % gw_dir, "persistence_durability strict"]
     gateway = Process("gateway-%d" % rate, [broker], gw_conf, workdir, gw_port)
@@ -292,6 +292,8 @@ def main():
     ap.add_argument("-n", type=int, default=5000)
     ap.add_argument("--rates", default="0,200,1000")
     ap.add_argument("--no-persistence", action="store_true")
+    ap.add_argument("--policy", choices=("fifo", "live_first"), default="fifo",
+                    help="bridge_drain_policy of the gateway")
     args = ap.parse_args()
     if not os.access(args.broker, os.X_OK):
         sys.exit("bridge-drain: no mote-broker at %s (build it, or pass --broker)" % args.broker)
@@ -299,14 +301,14 @@ def main():
         sys.exit("bridge-drain: %s is missing (apt-get install mosquitto)" % MOSQUITTO)
     rates = [int(r) for r in args.rates.split(",")]
     workdir = tempfile.mkdtemp(prefix="mote-drain-")
-    print("bridge drain: %s, upstream %s, N = %d, gateway persistence %s, %s UTC"
-          % (args.broker, MOSQUITTO, args.n, "off" if args.no_persistence else "on (strict)",
+    print("bridge drain: %s, upstream %s, N = %d, bridge_drain_policy %s, gateway persistence %s, %s UTC"
+          % (args.broker, MOSQUITTO, args.n, args.policy, "off" if args.no_persistence else "on (strict)",
              time.strftime("%Y-%m-%d %H:%M", time.gmtime())))
     print("load average: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
     ok = True
     try:
         for rate in rates:
-            r = run_rate(args.broker, rate, args.n, not args.no_persistence, workdir)
+            r = run_rate(args.broker, rate, args.n, not args.no_persistence, workdir, args.policy)
             ok = ok and r is not None and r["arrived"] == args.n and r["live_wait"] is not None
             sys.stdout.flush()
     finally:

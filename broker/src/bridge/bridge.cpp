@@ -51,7 +51,6 @@ std::vector<std::uint8_t> packet(std::uint8_t first_byte, const std::vector<std:
 Bridge::Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, Engine& engine, Logger& log,
                std::uint32_t sys_interval_s, const tls::TlsContext* tls)
     : cfg_(cfg),
-      local_id_(local_id),
       loop_(loop),
       engine_(engine),
       log_(log),
@@ -59,6 +58,10 @@ Bridge::Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, 
       uplink_(loop, cfg, log, tls),
       local_ids_in_use_(65536, false),
       sys_interval_s_(sys_interval_s) {
+    main_.id = local_id;
+    main_.client_id = cfg_.local_clientid;
+    live_.id = local_id + 1;
+    live_.client_id = cfg_.local_clientid + ".live";
     remote_id_ = cfg_.remote_clientid;
     client::Options o;
     o.version = cfg_.protocol_version == 5 ? mqtt::Version::V5 : mqtt::Version::V3_1_1;
@@ -118,6 +121,28 @@ Bridge::Bridge(const BridgeConfig& cfg, ConnectionId local_id, uv_loop_t* loop, 
 
 Bridge::~Bridge() = default;
 
+std::uint64_t Bridge::queued() const {
+    std::uint64_t n = engine_.session_backlog(main_.client_id).queued + main_.pending.size();
+    if (live_first()) n += engine_.session_backlog(live_.client_id).queued + live_.pending.size();
+    return n;
+}
+
+std::uint64_t Bridge::inflight() const {
+    // The engine's in-flight messages of a session are those handed to the bridge;
+    // the ones still pending here count as queued.
+    const auto one = [this](const LocalLink& l) {
+        const std::uint64_t f = engine_.session_backlog(l.client_id).inflight;
+        return f >= l.pending.size() ? f - l.pending.size() : 0;
+    };
+    return one(main_) + (live_first() ? one(live_) : 0);
+}
+
+std::uint64_t Bridge::dropped() const {
+    std::uint64_t n = stats_.dropped + engine_.session_backlog(main_.client_id).dropped;
+    if (live_first()) n += engine_.session_backlog(live_.client_id).dropped;
+    return n;
+}
+
 BridgeStats Bridge::stats() const {
     BridgeStats s = stats_;
     s.link_losses = client_->stats().link_losses;
@@ -132,7 +157,8 @@ void Bridge::start() {
     timer_open_ = true;
     uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Bridge*>(t->data)->service(); }, kTimerMs, kTimerMs);
     uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
-    local_connect();
+    local_connect(main_);
+    if (live_first()) local_connect(live_);
     service();
 }
 
@@ -155,58 +181,62 @@ void Bridge::close_handles() {
 
 // ------------------------------------------------------------------ local side
 
-void Bridge::local_connect() {
+Bridge::LocalLink* Bridge::link_of(ConnectionId id) {
+    if (id == main_.id) return &main_;
+    if (id == live_.id && live_first()) return &live_;
+    return nullptr;
+}
+
+void Bridge::local_connect(LocalLink& l) {
     PeerInfo peer;
     peer.address = "bridge:" + cfg_.name;
     peer.bridge = &cfg_;
-    engine_.on_open(local_id_, peer, now());
-    local_open_ = true;
-    local_closed_ = false;
+    engine_.on_open(l.id, peer, now());
+    l.open = true;
+    l.closed = false;
     mqtt::Connect c;
     c.version = mqtt::Version::V5;
     c.clean_start = cfg_.local_cleansession;
-    c.client_id = bytes(cfg_.local_clientid);
+    c.client_id = bytes(l.client_id);
     std::uint8_t props[16];
     mqtt::PropertyBuilder b(props, sizeof props);
     b.add_u32(PropertyId::SessionExpiryInterval, cfg_.local_cleansession ? 0 : 0xFFFFFFFFu);
     b.add_u16(PropertyId::ReceiveMaximum, kLocalWindow);
     c.props = b.view();
-    std::vector<std::uint8_t> buf(cfg_.local_clientid.size() + 64);
+    std::vector<std::uint8_t> buf(l.client_id.size() + 64);
     const std::size_t n = mqtt::encode_connect(c, buf.data(), buf.size());
-    to_engine(buf.data(), n);
+    to_engine(l, buf.data(), n);
 }
-
-void Bridge::to_engine(const std::uint8_t* pkt, std::size_t size) {
-    if (!local_open_ || local_closed_ || size == 0) return;
+void Bridge::to_engine(LocalLink& l, const std::uint8_t* pkt, std::size_t size) {
+    if (!l.open || l.closed || size == 0) return;
     const mqtt::FixedHeader h = mqtt::parse_fixed_header(mqtt::Bytes(pkt, size), 0xFFFFFFFFu);
     if (h.status != mqtt::FrameStatus::Complete || h.total_size() != size) return;  // our own encoding: cannot happen
-    engine_.on_packet(local_id_, h.first_byte, mqtt::Bytes(pkt + h.header_size, h.remaining_length), size, now());
+    engine_.on_packet(l.id, h.first_byte, mqtt::Bytes(pkt + h.header_size, h.remaining_length), size, now());
 }
-
-SendResult Bridge::from_engine(mqtt::Bytes b, const MessagePtr* msg) {
-    if (!local_open_ || local_closed_) return SendResult::Dropped;
-    inbox_.insert(inbox_.end(), b.data, b.data + b.size);
-    if (msg != nullptr && *msg) inbox_.insert(inbox_.end(), (*msg)->payload.begin(), (*msg)->payload.end());
+SendResult Bridge::from_engine(ConnectionId id, mqtt::Bytes b, const MessagePtr* msg) {
+    LocalLink* l = link_of(id);
+    if (l == nullptr || !l->open || l->closed) return SendResult::Dropped;
+    l->inbox.insert(l->inbox.end(), b.data, b.data + b.size);
+    if (msg != nullptr && *msg) l->inbox.insert(l->inbox.end(), (*msg)->payload.begin(), (*msg)->payload.end());
     return SendResult::Ok;
 }
-
-void Bridge::engine_closed() {
-    if (!local_open_) return;
-    local_closed_ = true;
-    local_up_ = false;
+void Bridge::engine_closed(ConnectionId id) {
+    LocalLink* l = link_of(id);
+    if (l == nullptr || !l->open) return;
+    l->closed = true;
+    l->up = false;
 }
-
-void Bridge::handle_local(std::uint8_t first_byte, mqtt::Bytes body) {
+void Bridge::handle_local(LocalLink& l, std::uint8_t first_byte, mqtt::Bytes body) {
     const auto type = static_cast<PacketType>(first_byte >> 4);
     mqtt::DecodeOptions d;
     d.version = mqtt::Version::V5;
     d.sender = mqtt::Role::Server;
     switch (type) {
         case PacketType::Connack:
-            on_local_connack(body, first_byte);
+            on_local_connack(l, body, first_byte);
             return;
         case PacketType::Publish:
-            on_local_publish(first_byte, body);
+            on_local_publish(l, first_byte, body);
             return;
         case PacketType::Puback:
         case PacketType::Pubrec:
@@ -215,11 +245,12 @@ void Bridge::handle_local(std::uint8_t first_byte, mqtt::Bytes body) {
             mqtt::Ack a;
             if (mqtt::decode_ack(first_byte, body, d, a)) return;
             if (type == PacketType::Pubrel) {
-                local_ack(PacketType::Pubcomp, a.packet_id);  // the engine's QoS 2 flow to us ends
+                local_ack(l, PacketType::Pubcomp, a.packet_id);  // the engine's QoS 2 flow to us ends
                 return;
             }
+            if (&l != &main_) return;  // only main_ publishes into the engine
             if (type == PacketType::Pubrec && static_cast<std::uint8_t>(a.reason) < 0x80) {
-                local_ack(PacketType::Pubrel, a.packet_id);
+                local_ack(l, PacketType::Pubrel, a.packet_id);
                 return;
             }
             // PUBACK, PUBCOMP or a failed PUBREC: our local publish is done.
@@ -245,19 +276,24 @@ void Bridge::handle_local(std::uint8_t first_byte, mqtt::Bytes body) {
     }
 }
 
-void Bridge::on_local_connack(mqtt::Bytes body, std::uint8_t first_byte) {
+void Bridge::on_local_connack(LocalLink& l, mqtt::Bytes body, std::uint8_t first_byte) {
     mqtt::DecodeOptions d;
     d.version = mqtt::Version::V5;
     d.sender = mqtt::Role::Server;
     mqtt::Connack c;
     if (mqtt::decode_connack(first_byte, body, d, c) || c.code != 0) {
         log_.log(LogLevel::Error, "bridge %s: the local session %s was refused (0x%02x)", cfg_.name.c_str(),
-                 cfg_.local_clientid.c_str(), c.code);
+                 l.client_id.c_str(), c.code);
         return;
     }
-    local_up_ = true;
+    l.up = true;
+    const bool routing_here = (&l == &live_) == live_routing_;
+    // Filters of a resumed session that the configuration no longer has go away;
+    // a session that does not hold the routing now keeps none.
+    unsubscribe_all(l, routing_here);
+    if (routing_here) subscribe_out(l, &l == &main_ && !live_routing_ ? 0 : 2);
+    if (&l != &main_) return;
     engine_receive_max_ = static_cast<std::uint16_t>(c.props.number(PropertyId::ReceiveMaximum, 65535));
-    local_subscribe();
     if (cfg_.notifications) {
         std::string zero = "0";
         queue_in(cfg_.notification_topic, 1, true, bytes(zero));
@@ -268,18 +304,34 @@ void Bridge::on_local_connack(mqtt::Bytes body, std::uint8_t first_byte) {
     }
 }
 
-void Bridge::local_subscribe() {
-    // Filters of a resumed session that the configuration no longer has go away.
-    for (const std::string& f : engine_.session_filters(cfg_.local_clientid)) {
-        bool wanted = false;
-        for (const BridgeTopic& t : cfg_.topics) wanted = wanted || (goes_out(t) && local_filter(t) == f);
-        if (wanted) continue;
+void Bridge::unsubscribe_all(LocalLink& l, bool keep_configured) {
+    for (const std::string& f : engine_.session_filters(l.client_id)) {
+        bool configured = false;
+        for (const BridgeTopic& t : cfg_.topics) configured = configured || (goes_out(t) && local_filter(t) == f);
+        if (configured && keep_configured) continue;
         std::vector<std::uint8_t> buf(f.size() + 16);
         const std::size_t n = mqtt::encode_one_filter(PacketType::Unsubscribe, next_control_id(), bytes(f),
                                                       mqtt::SubscribeOptions(), mqtt::Version::V5, buf.data(),
                                                       buf.size());
-        to_engine(buf.data(), n);
+        to_engine(l, buf.data(), n);
     }
+}
+
+void Bridge::route_to_live(bool live) {
+    // live_first: the `out` subscriptions move between the two sessions in one
+    // step, with nothing routed in between (the engine runs only inside these
+    // calls), so every message lands in exactly one session. Retained messages
+    // are not sent again at a switch (Retain Handling 2).
+    if (!live_first() || live == live_routing_) return;
+    LocalLink& to = live ? live_ : main_;
+    LocalLink& from = live ? main_ : live_;
+    if (!to.up) return;  // (a local session being reconnected: keep the routing where it is)
+    live_routing_ = live;
+    subscribe_out(to, 2);
+    // A session that is down now drops its subscriptions when it is back (its CONNACK).
+    if (from.up) unsubscribe_all(from, false);
+}
+void Bridge::subscribe_out(LocalLink& l, std::uint8_t retain_handling) {
     for (std::size_t i = 0; i < cfg_.topics.size(); ++i) {
         const BridgeTopic& t = cfg_.topics[i];
         if (!goes_out(t)) continue;
@@ -300,21 +352,20 @@ void Bridge::local_subscribe() {
         o.qos = t.qos;
         o.no_local = true;
         o.retain_as_published = cfg_.outgoing_retain;
+        o.retain_handling = retain_handling;
         body.push_back(o.to_byte());
         const std::vector<std::uint8_t> pkt = packet(0x82, body);
-        to_engine(pkt.data(), pkt.size());
+        to_engine(l, pkt.data(), pkt.size());
     }
 }
-
-void Bridge::local_ack(PacketType type, std::uint16_t id) {
+void Bridge::local_ack(LocalLink& l, PacketType type, std::uint16_t id) {
     std::uint8_t buf[4];
     mqtt::Ack a;
     a.packet_id = id;
     const std::size_t n = mqtt::encode_ack(type, a, mqtt::Version::V3_1_1, buf, sizeof buf);  // 4 bytes, valid in 5.0
-    to_engine(buf, n);
+    to_engine(l, buf, n);
 }
-
-void Bridge::on_local_publish(std::uint8_t first_byte, mqtt::Bytes body) {
+void Bridge::on_local_publish(LocalLink& l, std::uint8_t first_byte, mqtt::Bytes body) {
     mqtt::DecodeOptions d;
     d.version = mqtt::Version::V5;
     d.sender = mqtt::Role::Server;
@@ -328,8 +379,8 @@ void Bridge::on_local_publish(std::uint8_t first_byte, mqtt::Bytes body) {
     const std::string local_topic(view(p.topic));
     if (sub_id == 0 || sub_id > cfg_.topics.size() || !to_remote(cfg_.topics[sub_id - 1], local_topic, m.topic)) {
         note_drop("no topic line maps", local_topic);
-        if (p.qos == 1) local_ack(PacketType::Puback, p.packet_id);
-        if (p.qos == 2) local_ack(PacketType::Pubrec, p.packet_id);
+        if (p.qos == 1) local_ack(l, PacketType::Puback, p.packet_id);
+        if (p.qos == 2) local_ack(l, PacketType::Pubrec, p.packet_id);
         return;
     }
     if (p.qos == 0 && !up_) {
@@ -339,15 +390,15 @@ void Bridge::on_local_publish(std::uint8_t first_byte, mqtt::Bytes body) {
     if (p.dup && p.qos > 0) {
         // A resend after a restart of the local session: the same packet id may
         // already be pending (not yet in the client) or in the client's outbox.
-        for (const OutMsg& o : pending_out_) {
+        for (const OutMsg& o : l.pending) {
             if (o.local_pid == m.local_pid) return;
         }
         for (const auto& [tok, t] : tokens_) {
-            if (t.local_pid == m.local_pid) return;
+            if (t.link == &l && t.local_pid == m.local_pid) return;
         }
     }
     m.payload.assign(p.payload.data, p.payload.data + p.payload.size);
-    pending_out_.push_back(std::move(m));
+    l.pending.push_back(std::move(m));
 }
 
 void Bridge::note_drop(const char* why, const std::string& topic) {
@@ -362,41 +413,50 @@ void Bridge::note_drop(const char* why, const std::string& topic) {
 
 // ------------------------------------------------------------------ service
 
-void Bridge::service() {
-    if (local_closed_ && local_open_) {
+void Bridge::service_link(LocalLink& l) {
+    if (l.closed && l.open) {
         // The engine closed the local side (takeover by a client with the same id,
         // or shutdown): report it, and reconnect unless the broker is stopping.
-        engine_.on_closed(local_id_, now());
-        local_open_ = false;
-        local_up_ = false;
-        inbox_.clear();
-        pending_in_.clear();
-        std::fill(local_ids_in_use_.begin(), local_ids_in_use_.end(), false);
-        local_inflight_ = 0;
-        local_retry_at_ = now() + kLocalRetryMs;
+        engine_.on_closed(l.id, now());
+        l.open = false;
+        l.up = false;
+        l.inbox.clear();
+        l.retry_at = now() + kLocalRetryMs;
+        if (&l == &main_) {
+            pending_in_.clear();
+            std::fill(local_ids_in_use_.begin(), local_ids_in_use_.end(), false);
+            local_inflight_ = 0;
+        }
         if (!stopping_) {
             log_.log(LogLevel::Warning, "bridge %s: the local session %s was closed by the broker; reconnecting",
-                     cfg_.name.c_str(), cfg_.local_clientid.c_str());
+                     cfg_.name.c_str(), l.client_id.c_str());
         }
     }
-    if (!local_open_ && !stopping_ && now() >= local_retry_at_) {
+    if (!l.open && !stopping_ && now() >= l.retry_at) {
         // Messages handed over before the close come again from the session.
-        pending_out_.clear();
-        tokens_.clear();
-        local_connect();
+        l.pending.clear();
+        for (auto it = tokens_.begin(); it != tokens_.end();) {
+            it = it->second.link == &l ? tokens_.erase(it) : std::next(it);
+        }
+        local_connect(l);
     }
-    for (int round = 0; round < 8 && !inbox_.empty(); ++round) {
+    for (int round = 0; round < 8 && !l.inbox.empty(); ++round) {
         std::vector<std::uint8_t> batch;
-        batch.swap(inbox_);  // the engine may append while we handle these
+        batch.swap(l.inbox);  // the engine may append while we handle these
         std::size_t off = 0;
         while (off < batch.size()) {
             const mqtt::FixedHeader h =
                 mqtt::parse_fixed_header(mqtt::Bytes(batch.data() + off, batch.size() - off), 0xFFFFFFFFu);
             if (h.status != mqtt::FrameStatus::Complete || h.total_size() > batch.size() - off) break;
-            handle_local(h.first_byte, mqtt::Bytes(batch.data() + off + h.header_size, h.remaining_length));
+            handle_local(l, h.first_byte, mqtt::Bytes(batch.data() + off + h.header_size, h.remaining_length));
             off += h.total_size();
         }
     }
+}
+
+void Bridge::service() {
+    service_link(main_);
+    if (live_first()) service_link(live_);
     if (started_) {
         pump_out();
         client_->poll();
@@ -405,26 +465,23 @@ void Bridge::service() {
         pump_out();
         client_->poll();
     }
-    if (sys_interval_s_ != 0 && local_up_ && now() >= next_sys_) {
+    if (sys_interval_s_ != 0 && main_.up && now() >= next_sys_) {
         next_sys_ = now() + sys_interval_s_ * 1000ULL;
         publish_sys();
     }
     pump_in();
 }
-
 void Bridge::publish_sys() {
     // Mote's own topics (mosquitto has only the connection state topic): retained,
     // so a dashboard that subscribes later sees them at once.
-    const SessionBacklog q = engine_.session_backlog(cfg_.local_clientid);
     const BridgeStats st = stats();
     const std::string base = "$SYS/broker/bridge/" + cfg_.name + "/";
-    const std::uint64_t handed = pending_out_.size();
     const std::pair<const char*, std::string> items[] = {
         {"state", up_ ? "connected" : "disconnected"},
         {"address", uplink_.peer()},
-        {"messages/queued", std::to_string(q.queued + handed)},
-        {"messages/inflight", std::to_string(q.inflight >= handed ? q.inflight - handed : 0)},
-        {"messages/dropped", std::to_string(st.dropped + q.dropped)},
+        {"messages/queued", std::to_string(queued())},
+        {"messages/inflight", std::to_string(inflight())},
+        {"messages/dropped", std::to_string(dropped())},
         {"messages/sent", std::to_string(st.sent)},
         {"messages/received", std::to_string(st.received)},
         {"connects", std::to_string(st.connects)},
@@ -454,36 +511,45 @@ bool Bridge::take_token() {
     return true;
 }
 
+void Bridge::drop_out(LocalLink& l, const OutMsg& m, const char* why) {
+    note_drop(why, m.topic);
+    if (m.qos == 1) local_ack(l, PacketType::Puback, m.local_pid);
+    if (m.qos == 2) local_ack(l, PacketType::Pubrec, m.local_pid);
+}
+
 void Bridge::pump_out() {
-    while (!pending_out_.empty() && up_) {
-        OutMsg& m = pending_out_.front();
+    // fifo: one queue, paced as a whole. live_first: the live session first and
+    // unpaced, then the backlog, paced.
+    if (live_first() && !pump_link(live_, false)) return;
+    pump_link(main_, true);
+}
+
+bool Bridge::pump_link(LocalLink& l, bool paced) {
+    while (!l.pending.empty() && up_) {
+        OutMsg& m = l.pending.front();
         if (cfg_.max_packet_size != 0 && publish_size(m) > cfg_.max_packet_size) {
-            note_drop("larger than bridge_max_packet_size", m.topic);
-            if (m.qos == 1) local_ack(PacketType::Puback, m.local_pid);
-            if (m.qos == 2) local_ack(PacketType::Pubrec, m.local_pid);
-            pending_out_.pop_front();
+            drop_out(l, m, "larger than bridge_max_packet_size");
+            l.pending.pop_front();
             continue;
         }
-        if (m.qos > 0 && cfg_.outgoing_rate != 0 && !take_token()) return;
+        if (paced && m.qos > 0 && cfg_.outgoing_rate != 0 && !take_token()) return false;
         std::uint32_t token = 0;
         const client::Status st = client_->publish(bytes(m.topic), mqtt::Bytes(m.payload.data(), m.payload.size()),
                                                    m.qos, m.retain, &token);
-        if (st == client::Status::QueueFull) return;  // the client's window is full: later
+        if (st == client::Status::QueueFull) return false;  // the client's window is full: later
         if (st == client::Status::Ok) {
             if (m.qos > 0) {
-                tokens_[token] = Token{m.local_pid, m.qos};
+                tokens_[token] = Token{&l, m.local_pid, m.qos};
             } else {
                 ++stats_.sent;
             }
         } else {
-            note_drop(st == client::Status::TooLarge ? "too large for the bridge" : "refused by the client", m.topic);
-            if (m.qos == 1) local_ack(PacketType::Puback, m.local_pid);
-            if (m.qos == 2) local_ack(PacketType::Pubrec, m.local_pid);
+            drop_out(l, m, st == client::Status::TooLarge ? "too large for the bridge" : "refused by the client");
         }
-        pending_out_.pop_front();
+        l.pending.pop_front();
     }
+    return true;
 }
-
 std::uint16_t Bridge::next_control_id() {
     // SUBSCRIBE/UNSUBSCRIBE ids: any id not used by a local PUBLISH in flight.
     return next_local_id();
@@ -511,7 +577,7 @@ void Bridge::queue_in(const std::string& topic, std::uint8_t qos, bool retain, m
 }
 
 void Bridge::pump_in() {
-    while (!pending_in_.empty() && local_up_) {
+    while (!pending_in_.empty() && main_.up) {
         InMsg& m = pending_in_.front();
         std::uint16_t id = 0;
         if (m.qos > 0) {
@@ -532,7 +598,7 @@ void Bridge::pump_in() {
             ++local_inflight_;
         }
         pending_in_.pop_front();
-        to_engine(buf.data(), n);
+        to_engine(main_, buf.data(), n);
     }
 }
 
@@ -544,6 +610,7 @@ void Bridge::on_client_event(const client::Event& ev) {
             up_ = true;
             ++stats_.connects;
             uplink_.connected();
+            route_to_live(true);
             log_.log(LogLevel::Notice, "bridge %s: connected to %s as %s (session %s)", cfg_.name.c_str(),
                      uplink_.peer().c_str(), remote_id_.c_str(), ev.session_present ? "resumed" : "new");
             if (cfg_.notifications) {
@@ -580,6 +647,7 @@ void Bridge::on_client_event(const client::Event& ev) {
                          static_cast<unsigned>(ev.reason));
             }
             refusal_logged_ = false;
+            if (up_ && !stopping_) route_to_live(false);
             up_ = false;
             return;
         case client::EventType::Delivered: {
@@ -593,7 +661,7 @@ void Bridge::on_client_event(const client::Event& ev) {
             } else {
                 ++stats_.sent;
             }
-            local_ack(t.qos == 1 ? PacketType::Puback : PacketType::Pubrec, t.local_pid);
+            local_ack(*t.link, t.qos == 1 ? PacketType::Puback : PacketType::Pubrec, t.local_pid);
             return;
         }
         case client::EventType::SubscribeFailed:

@@ -15,8 +15,16 @@
 // reconnect backoff and jitter, keepalive, QoS flows and resend on reconnect.
 // Messages from `in` topics are published into the engine as the bridge's own.
 //
+// Drain policy (bridge_drain_policy): with `fifo` one local session carries
+// everything. With `live_first` a second session (local_clientid + ".live")
+// holds the subscriptions while the uplink is up, and the first one while it is
+// down; the two switch in one step (SUBSCRIBE on one, UNSUBSCRIBE on the other, no
+// routing in between), so every message lands in exactly one of them. After an
+// outage the live session's messages go first and the first session's backlog
+// drains beside them, paced by bridge_outgoing_rate.
+//
 // Threading and re-entrancy: everything runs on the Server's loop. The engine's
-// output to the bridge (Io::send on the local id) is only copied into `inbox_`
+// output to the bridge (Io::send on a local id) is only copied into that link's inbox
 // during the engine call; service() handles it later, outside any engine call,
 // and is where the bridge calls the engine. The Server calls service() once per
 // loop turn before its commit; the bridge's timer calls it too.
@@ -72,8 +80,9 @@ class Bridge {
 public:
     using UpClient = client::Client<Uplink, UvClock, BridgeLimits>;
 
-    // `cfg`, `engine` and `log` must outlive the Bridge; `local_id` is the
-    // ConnectionId the Server routes to it. Every `sys_interval_s` seconds (0:
+    // `cfg`, `engine` and `log` must outlive the Bridge; `local_id` and
+    // `local_id + 1` (the live session) are the ConnectionIds the Server routes
+    // to it. Every `sys_interval_s` seconds (0:
     // never) it publishes its state under $SYS/broker/bridge/NAME/.
     // `tls` (null: plain TCP) is the client context made from the bridge's TLS
     // options; it must outlive the Bridge.
@@ -90,20 +99,24 @@ public:
     // Closes the timer and the uplink; the loop must run once more to finish.
     void close_handles();
 
-    // Io, for the local id: called during engine calls; copies only.
-    SendResult from_engine(mqtt::Bytes bytes, const MessagePtr* msg);
-    void engine_closed();
+    // Io, for the local ids: called during engine calls; copies only.
+    bool owns(ConnectionId id) const { return id == main_.id || id == live_.id; }
+    SendResult from_engine(ConnectionId id, mqtt::Bytes bytes, const MessagePtr* msg);
+    void engine_closed(ConnectionId id);
 
     // Handles what the engine sent, polls the upstream client, forwards what is
     // pending. Never called from inside an engine call.
     void service();
 
-    ConnectionId local_id() const { return local_id_; }
     const BridgeConfig& config() const { return cfg_; }
     bool connected() const { return up_; }
     BridgeStats stats() const;
     const std::string& peer() const { return uplink_.peer(); }
-    std::size_t pending_out() const { return pending_out_.size(); }
+    // The backlog: queued in the local sessions or handed to the bridge and not
+    // yet given to the upstream client; and what is in flight upstream.
+    std::uint64_t queued() const;
+    std::uint64_t inflight() const;
+    std::uint64_t dropped() const;
 
     // The engine's Receive Maximum for the local side, and the local session's
     // window: how many messages the engine hands the bridge before acknowledgements.
@@ -126,7 +139,19 @@ private:
         std::string topic;  // local topic
         std::vector<std::uint8_t> payload;
     };
+    // One in-process connection to the engine and its session.
+    struct LocalLink {
+        ConnectionId id = 0;
+        std::string client_id;
+        std::vector<std::uint8_t> inbox;  // engine output not handled yet
+        bool open = false;                // engine.on_open done, on_closed not yet
+        bool up = false;                  // CONNACK accepted
+        bool closed = false;              // Io::close received: on_closed owed
+        Millis retry_at = 0;
+        std::deque<OutMsg> pending;       // from the engine, not yet in the client
+    };
     struct Token {
+        LocalLink* link = nullptr;
         std::uint16_t local_pid = 0;
         std::uint8_t qos = 0;
     };
@@ -136,14 +161,21 @@ private:
     };
 
     Millis now() const { return uv_now(loop_); }
-    void to_engine(const std::uint8_t* packet, std::size_t size);
-    void local_connect();
-    void handle_local(std::uint8_t first_byte, mqtt::Bytes body);
-    void on_local_connack(mqtt::Bytes body, std::uint8_t first_byte);
-    void local_subscribe();
-    void on_local_publish(std::uint8_t first_byte, mqtt::Bytes body);
-    void local_ack(mqtt::PacketType type, std::uint16_t id);
+    bool live_first() const { return cfg_.drain_policy == BridgeDrain::LiveFirst; }
+    LocalLink* link_of(ConnectionId id);
+    void to_engine(LocalLink& l, const std::uint8_t* packet, std::size_t size);
+    void local_connect(LocalLink& l);
+    void service_link(LocalLink& l);
+    void handle_local(LocalLink& l, std::uint8_t first_byte, mqtt::Bytes body);
+    void on_local_connack(LocalLink& l, mqtt::Bytes body, std::uint8_t first_byte);
+    void subscribe_out(LocalLink& l, std::uint8_t retain_handling);
+    void unsubscribe_all(LocalLink& l, bool keep_configured);
+    void route_to_live(bool live);
+    void on_local_publish(LocalLink& l, std::uint8_t first_byte, mqtt::Bytes body);
+    void local_ack(LocalLink& l, mqtt::PacketType type, std::uint16_t id);
+    void drop_out(LocalLink& l, const OutMsg& m, const char* why);
     void pump_out();
+    bool pump_link(LocalLink& l, bool paced);
     void pump_in();
     bool take_token();
     std::size_t publish_size(const OutMsg& m) const;
@@ -156,7 +188,6 @@ private:
     void publish_sys();
 
     const BridgeConfig& cfg_;
-    ConnectionId local_id_;
     uv_loop_t* loop_;
     Engine& engine_;
     Logger& log_;
@@ -166,12 +197,12 @@ private:
     uv_timer_t timer_{};
     bool timer_open_ = false;
 
-    // Local side.
-    std::vector<std::uint8_t> inbox_;  // engine output not handled yet
-    bool local_open_ = false;          // engine.on_open done, on_closed not yet
-    bool local_up_ = false;            // CONNACK accepted
-    bool local_closed_ = false;        // Io::close received: on_closed owed
-    Millis local_retry_at_ = 0;
+    // Local side: `main_` carries the `in` messages, the notifications and (fifo,
+    // or while the uplink is down) the `out` subscriptions; `live_` is used with
+    // live_first only.
+    LocalLink main_;
+    LocalLink live_;
+    bool live_routing_ = false;  // live_ holds the `out` subscriptions
     std::uint16_t engine_receive_max_ = 65535;
     std::vector<bool> local_ids_in_use_;
     std::uint16_t last_local_id_ = 0;
@@ -182,7 +213,6 @@ private:
     bool stopping_ = false;
     bool up_ = false;
     bool refusal_logged_ = false;  // the attempt's CONNACK refusal was logged
-    std::deque<OutMsg> pending_out_;  // from the engine, not yet in the client
     std::deque<InMsg> pending_in_;    // from upstream, not yet in the engine
     std::unordered_map<std::uint32_t, Token> tokens_;
     std::vector<std::unique_ptr<InRoute>> routes_;

@@ -531,6 +531,21 @@ bool Parser::on_bridge_outgoing_rate(const Line& ln) {
     return true;
 }
 
+bool Parser::on_bridge_drain_policy(const Line& ln) {
+    BridgeConfig* b = bridge_section(ln, "bridge_drain_policy");
+    if (b == nullptr || !one_arg(ln, "fifo or live_first")) {
+        return false;
+    }
+    if (ln.args[0] == "fifo") {
+        b->drain_policy = BridgeDrain::Fifo;
+    } else if (ln.args[0] == "live_first") {
+        b->drain_policy = BridgeDrain::LiveFirst;
+    } else {
+        return fail(ln, "expected fifo or live_first, got '" + ln.args[0] + "'");
+    }
+    return true;
+}
+
 namespace {
 
 // mosquitto's default remote client identifier: "<hostname>.<connection name>".

@@ -97,6 +97,7 @@ const OptionSpec kOptions[] = {
     {"bridge_max_queued_messages", false, false, kInt, &Parser::on_bridge_max_queued_messages},
     {"bridge_max_queued_bytes", false, false, kInt, &Parser::on_bridge_max_queued_bytes},
     {"bridge_outgoing_rate", false, false, kInt, &Parser::on_bridge_outgoing_rate},
+    {"bridge_drain_policy", false, false, "fifo or live_first", &Parser::on_bridge_drain_policy},
 };
 
 struct Unsupported {

@@ -134,6 +134,7 @@ public:
     bool on_bridge_max_queued_messages(const Line& ln);
     bool on_bridge_max_queued_bytes(const Line& ln);
     bool on_bridge_outgoing_rate(const Line& ln);
+    bool on_bridge_drain_policy(const Line& ln);
     // Checks every bridge and fills the defaults that depend on other options, then
     // appends the bridges to cfg.bridges.
     bool finish_bridges();

@@ -22,14 +22,13 @@ void fill(const net::Server& s, MetricsSnapshot& m) {
         m.listeners.push_back(std::move(ls));
     }
     for (const auto& b : s.bridges()) {
-        const SessionBacklog q = s.engine().session_backlog(b->config().local_clientid);
         const bridge::BridgeStats st = b->stats();
         BridgeSnapshot bs;
         bs.name = b->config().name;
         bs.connected = b->connected();
-        bs.queued = q.queued + b->pending_out();
-        bs.inflight = q.inflight >= b->pending_out() ? q.inflight - b->pending_out() : 0;
-        bs.dropped = st.dropped + q.dropped;
+        bs.queued = b->queued();
+        bs.inflight = b->inflight();
+        bs.dropped = b->dropped();
         bs.sent = st.sent;
         bs.received = st.received;
         bs.connects = st.connects;

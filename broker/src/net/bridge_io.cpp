@@ -30,8 +30,10 @@ bool Server::check_bridges(std::string& error) {
 void Server::start_bridges() {
     for (std::size_t i = 0; i < cfg_.bridges.size(); ++i) {
         const BridgeConfig& b = cfg_.bridges[i];
-        bridges_.push_back(std::make_unique<bridge::Bridge>(b, next_id_++, &loop_, *engine_, log_, cfg_.sys_interval,
+        // Two ids: the bridge's session and, with live_first, its live session.
+        bridges_.push_back(std::make_unique<bridge::Bridge>(b, next_id_, &loop_, *engine_, log_, cfg_.sys_interval,
                                                             i < bridge_tls_.size() ? bridge_tls_[i].get() : nullptr));
+        next_id_ += 2;
         log_.log(LogLevel::Notice, "bridge %s: to %zu address(es), %zu topic line(s), local session %s", b.name.c_str(),
                  b.addresses.size(), b.topics.size(), b.local_clientid.c_str());
     }
@@ -52,15 +54,15 @@ void Server::close_bridges() {
 
 SendResult Server::to_bridge(ConnectionId id, mqtt::Bytes bytes, const MessagePtr* msg) {
     for (auto& b : bridges_) {
-        if (b->local_id() == id) return b->from_engine(bytes, msg);
+        if (b->owns(id)) return b->from_engine(id, bytes, msg);
     }
     return SendResult::Dropped;
 }
 
 bool Server::close_bridge(ConnectionId id) {
     for (auto& b : bridges_) {
-        if (b->local_id() == id) {
-            b->engine_closed();
+        if (b->owns(id)) {
+            b->engine_closed(id);
             return true;
         }
     }

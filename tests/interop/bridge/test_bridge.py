@@ -268,6 +268,47 @@ class BridgeTest(unittest.TestCase):
                     firsts.append(seq)
             self.assertEqual(list(range(per_publisher)), firsts, "%s out of order upstream" % n)
 
+    def test_live_first_overtakes_the_backlog(self):
+        """bridge_drain_policy live_first: after an outage a live message goes
+        upstream at once, while the backlog drains beside it, paced and in order."""
+        up_port = free_port()
+        up = self.start(upstream_broker("mosquitto", up_port))
+        gw_conf = gateway_broker(up_port, "mqttv311", "gw-live-first", persistent=True)
+        gw_conf.conf_lines += ["bridge_drain_policy live_first", "bridge_outgoing_rate 100"]
+        gw = self.start(gw_conf)
+        self.wait_bridge_up(gw, up_port)
+        cloud = self.collector(up.port, ["site/#"], client_id="cloud-live", clean=False, qos=1)
+        publish(gw.port, "sensors/warmup", "w", 1)
+        self.assertTrue(wait_for(lambda: cloud.got("site/sensors/warmup"), 10))
+        self.assertEqual(0, up.stop())
+        backlog = 300
+        c = mqtt.Client(client_id="s1", protocol=mqtt.MQTTv311)
+        c.connect(HOST, gw.port)
+        c.loop_start()
+        for i in range(backlog):
+            c.publish("sensors/s1", "s1:%d" % i, qos=1).wait_for_publish(10)
+        up.start()
+        state = self.collector(gw.port, ["$SYS/broker/connection/+/state"])
+        self.assertTrue(wait_for(lambda: state.got() and state.got()[-1][1] == "1", 15), gw.stderr_text()[-3000:])
+        c.publish("sensors/live", "now", qos=1).wait_for_publish(10)
+        self.assertTrue(wait_for(lambda: cloud.got("site/sensors/live"), 10), "the live message did not arrive")
+        with cloud.lock:
+            backlog_before_live = sum(1 for m in cloud.messages
+                                      if m[0] == "site/sensors/s1" and cloud.messages.index(m) <
+                                      next(i for i, x in enumerate(cloud.messages) if x[0] == "site/sensors/live"))
+        # At 100 messages/s the backlog needs about 3 s; the live message does not wait for it.
+        self.assertLess(backlog_before_live, backlog - 50, "the live message waited behind the backlog")
+        self.assertTrue(wait_for(lambda: len({m[1] for m in cloud.got("site/sensors/s1")}) == backlog, 30),
+                        "backlog incomplete: %d" % len({m[1] for m in cloud.got("site/sensors/s1")}))
+        firsts = []
+        for _t, payload, _q, _r in cloud.got("site/sensors/s1"):
+            seq = int(payload.split(":")[1])
+            if seq not in firsts:
+                firsts.append(seq)
+        self.assertEqual(list(range(backlog)), firsts, "the backlog out of order")
+        c.loop_stop()
+        c.disconnect()
+
     def test_outage_mosquitto_upstream(self):
         self.outage("mosquitto", "mqttv311", kill_gateway=False)
 

@@ -75,6 +75,11 @@ enum class Durability : std::uint8_t {
 // (out), and back the other way (in). An empty PATTERN ("") makes the prefixes
 // whole topic names.
 enum class BridgeDirection : std::uint8_t { Out, In, Both };
+// What goes upstream first after an outage (bridge_drain_policy, docs/bridge.md).
+enum class BridgeDrain : std::uint8_t {
+    Fifo,       // everything in order: live messages wait behind the backlog
+    LiveFirst,  // live messages go at once; the backlog drains beside them
+};
 struct BridgeTopic {
     std::string pattern;
     BridgeDirection direction = BridgeDirection::Out;
@@ -137,6 +142,10 @@ struct BridgeConfig {
     // Messages per second sent upstream (bridge_outgoing_rate); 0: no limit. Paces
     // the drain of a backlog after an outage.
     std::uint32_t outgoing_rate = 0;
+    // bridge_drain_policy (Mote option). With live_first, the messages of an outage
+    // wait in the session local_clientid and the live ones in a second session,
+    // local_clientid + ".live"; bridge_outgoing_rate then paces the backlog only.
+    BridgeDrain drain_policy = BridgeDrain::Fifo;
 
     bool tls_enabled() const { return !cafile.empty() || !capath.empty(); }
 };

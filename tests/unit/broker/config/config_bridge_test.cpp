@@ -19,6 +19,7 @@
 
 using mote::broker::BridgeConfig;
 using mote::broker::BridgeDirection;
+using mote::broker::BridgeDrain;
 using mote::broker::BridgeTopic;
 using mote::broker::BrokerConfig;
 using mote::broker::ConfigError;
@@ -150,6 +151,7 @@ TEST(ConfigBridge, MinimalSectionGetsMosquittoDefaults) {
     LONGS_EQUAL(100000, b.max_queued_messages);
     LONGS_EQUAL(0, b.max_queued_bytes);
     LONGS_EQUAL(0, b.outgoing_rate);
+    CHECK(b.drain_policy == BridgeDrain::Fifo);
 }
 
 TEST(ConfigBridge, EveryOption) {
@@ -698,4 +700,15 @@ TEST(ConfigBridgeErrors, TwoBridgesWithOneLocalClientId) {
     const BrokerConfig cfg = parse_ok(kSection + "remote_clientid same\nconnection c\naddress h\ntopic t\n"
                                                  "remote_clientid same\nlocal_clientid other\n");
     LONGS_EQUAL(2, cfg.bridges.size());
+}
+
+TEST(ConfigBridge, DrainPolicy) {
+    CHECK(parse_ok(kSection + "bridge_drain_policy live_first\n").bridges[0].drain_policy == BridgeDrain::LiveFirst);
+    CHECK(parse_ok(kSection + "bridge_drain_policy fifo\n").bridges[0].drain_policy == BridgeDrain::Fifo);
+}
+
+TEST(ConfigBridgeErrors, DrainPolicyValue) {
+    expect_error(kSection + "bridge_drain_policy newest\n", 4, "bridge_drain_policy", "expected fifo or live_first");
+    expect_error(kSection + "bridge_drain_policy fifo\nbridge_drain_policy fifo\n", 5, "bridge_drain_policy",
+                 "given more than once");
 }
