@@ -110,8 +110,9 @@ struct BridgeConfig {
     bool local_cleansession = false;  // defaults to cleansession
     bool local_cleansession_given = false;
     std::uint16_t keepalive_interval = 60;  // seconds
-    // restart_timeout BASE [CAP]: reconnect backoff in seconds. With CAP, an
-    // exponential backoff from BASE to CAP with jitter; without, a constant BASE.
+    // restart_timeout BASE [CAP]: reconnect backoff in seconds, the firmware
+    // client's: each wait between half the current delay and the delay, the delay
+    // doubling from BASE up to CAP (one number: CAP = BASE). docs/bridge.md.
     std::uint32_t restart_timeout_base = 5;
     std::uint32_t restart_timeout_cap = 30;
     bool try_private = true;
@@ -120,7 +121,7 @@ struct BridgeConfig {
     std::string notification_topic;  // empty: $SYS/broker/connection/<remote_clientid>/state
     bool outgoing_retain = true;     // bridge_outgoing_retain
     std::uint32_t max_packet_size = 0;  // bridge_max_packet_size; 0: the build's limit
-    std::uint16_t receive_maximum = 0;  // bridge_receive_maximum (5.0); 0: not sent
+    std::uint16_t receive_maximum = 0;  // bridge_receive_maximum (5.0); 0: the client's 64
     std::uint32_t session_expiry_interval = 0;  // bridge_session_expiry_interval (5.0)
     // TLS to the upstream broker (on when bridge_cafile or bridge_capath is given).
     std::string cafile;    // bridge_cafile
