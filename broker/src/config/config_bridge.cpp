@@ -468,22 +468,7 @@ bool Parser::on_bridge_insecure(const Line& ln) {
 
 bool Parser::on_bridge_tls_version(const Line& ln) {
     BridgeConfig* b = bridge_section(ln, "bridge_tls_version");
-    if (b == nullptr || !one_arg(ln, "tlsv1.2")) {
-        return false;
-    }
-    const std::string& v = ln.args[0];
-    if (v == "tlsv1.2") {
-        b->tls_version = v;
-        return true;
-    }
-    if (v == "tlsv1.3") {
-        return fail(ln, "tlsv1.3 is not available: Debian 12's mbedTLS 2.28 implements TLS 1.2 only; "
-                        "use tlsv1.2 (see docs/tls.md)");
-    }
-    if (v == "tlsv1.1" || v == "tlsv1") {
-        return fail(ln, v + " is not supported: TLS 1.0 and 1.1 are obsolete (RFC 8996); use tlsv1.2");
-    }
-    return fail(ln, "expected tlsv1.2, got '" + v + "'");
+    return b != nullptr && tls_version_value(ln, b->tls_version);
 }
 
 bool Parser::on_bridge_start_type(const Line& ln) {

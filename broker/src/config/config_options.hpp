@@ -151,6 +151,7 @@ private:
     // TLS (config_tls.cpp): the current listener section for a TLS option, or an error.
     TlsConfig* tls_section(const Line& ln);
     bool tls_path(const Line& ln, std::string& out, OptionOrigin& at);
+    bool tls_version_value(const Line& ln, std::string& out);
     bool finish_tls(const std::vector<ListenerConfig>& all);
     // "mosquitto option not supported yet by Mote (why); ..." for `ln`.
     bool fail_unsupported(const Line& ln, const std::string& why);

@@ -96,12 +96,17 @@ bool Parser::on_use_identity_as_username(const Line& ln) {
 
 bool Parser::on_tls_version(const Line& ln) {
     TlsConfig* t = tls_section(ln);
-    if (t == nullptr || !one_arg(ln, "tlsv1.2")) {
+    return t != nullptr && tls_version_value(ln, t->tls_version);
+}
+
+// tls_version and bridge_tls_version: the one version mbedTLS 2.28 offers.
+bool Parser::tls_version_value(const Line& ln, std::string& out) {
+    if (!one_arg(ln, "tlsv1.2")) {
         return false;
     }
     const std::string& v = ln.args[0];
     if (v == "tlsv1.2") {
-        t->tls_version = v;
+        out = v;
         return true;
     }
     if (v == "tlsv1.3") {
