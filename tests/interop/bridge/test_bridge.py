@@ -119,8 +119,11 @@ def gateway_broker(upstream_port, protocol, name, persistent=False):
     return b
 
 
-@unittest.skipUnless(is_mote(MOTE), "MOTE_BROKER is not set: these tests are about mote-broker's bridge")
-class BridgeTest(unittest.TestCase):
+class BridgeCase(unittest.TestCase):
+    """The brokers and clients of one test, stopped afterwards; a broker that
+    crashed, exited badly or printed a sanitizer report fails the test. Shared
+    with test_bridge_tls.py."""
+
     def setUp(self):
         self.brokers = []
         self.clients = []
@@ -145,6 +148,10 @@ class BridgeTest(unittest.TestCase):
         self.clients.append(c)
         return c
 
+
+
+@unittest.skipUnless(is_mote(MOTE), "MOTE_BROKER is not set: these tests are about mote-broker's bridge")
+class BridgeTest(BridgeCase):
     def wait_bridge_up(self, gw, up_port):
         state = self.collector(gw.port, ["$SYS/broker/connection/+/state"])
         ok = wait_for(lambda: any(m[1] == "1" for m in state.got()), 15)

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import test_tls  # noqa: E402
 from harness import MOSQUITTO, Broker, broker_binary, free_port, is_mote  # noqa: E402
-from test_bridge import Collector, publish, wait_for  # noqa: E402
+from test_bridge import BridgeCase, publish, wait_for  # noqa: E402
 
 MOTE = broker_binary()
 CERTS = None
@@ -53,19 +53,7 @@ def cert(name):
 
 
 @unittest.skipUnless(is_mote(MOTE), "MOTE_BROKER is not set")
-class BridgeTlsTest(unittest.TestCase):
-    def setUp(self):
-        self.brokers = []
-        self.clients = []
-
-    def tearDown(self):
-        for c in self.clients:
-            c.close()
-        for b in self.brokers:
-            p = b.shutdown_problem()
-            if p:
-                self.fail(p)
-
+class BridgeTlsTest(BridgeCase):
     def upstream(self, server_cert="ip", require_cert=False):
         """mosquitto with a plain listener (for the test's own clients) and a TLS one."""
         tls_port = free_port()
@@ -74,21 +62,13 @@ class BridgeTlsTest(unittest.TestCase):
                          "keyfile " + cert(server_cert + ".key"), "cafile " + cert("ca.crt")]
         if require_cert:
             b.conf_lines += ["require_certificate true"]
-        self.brokers.append(b)
-        b.start()
-        return b, tls_port
+        return self.start(b), tls_port
 
     def gateway(self, tls_port, extra):
         b = Broker(binary=MOTE)
         b.conf_lines += ["connection up", "address 127.0.0.1:%d" % tls_port, "remote_clientid gw-tls",
                          "restart_timeout 1 2", "topic sensors/# out 1", "topic cmd/# in 1"] + extra
-        self.brokers.append(b)
-        return b.start()
-
-    def collector(self, port, filters):
-        c = Collector(port, filters)
-        self.clients.append(c)
-        return c
+        return self.start(b)
 
     def assert_bridged(self, up, gw):
         state = self.collector(gw.port, ["$SYS/broker/connection/+/state"])
